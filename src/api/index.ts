@@ -1,0 +1,5 @@
+export * from './resource.ts';
+export * from './istio.ts';
+export * from './kube.ts';
+export * from './proxy-config.ts';
+export * from './discovery.ts';

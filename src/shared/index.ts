@@ -1,0 +1,3 @@
+export * from './errors.ts';
+export * from './stable.ts';
+export * from './log.ts';
