@@ -10,6 +10,7 @@ export class IsthmusError extends Error {
 }
 
 export function isIsthmusError(e: unknown, code?: string): e is IsthmusError {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' &&
-    (e as { code: string }).code.startsWith('ISTHMUS_ERR_') && (code === undefined || (e as { code: string }).code === code);
+  if (!(e instanceof Error)) return false;
+  const c: unknown = (e as unknown as { code?: unknown }).code;
+  return typeof c === 'string' && c.startsWith('ISTHMUS_ERR_') && (code === undefined || c === code);
 }
