@@ -3,3 +3,4 @@ export * from './istio.ts';
 export * from './kube.ts';
 export * from './proxy-config.ts';
 export * from './discovery.ts';
+export * from './control-api.ts';

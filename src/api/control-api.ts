@@ -1,0 +1,54 @@
+// JSON bodies of the control plane's HTTP API (apply, delete, get, proxy status), shared by the
+// server, the CLI and the local platform.
+
+import type { Resource } from './resource.ts';
+
+export interface ApiDiagnostic {
+  severity: 'error' | 'warning';
+  code: string;
+  path: string;
+  message: string;
+}
+
+export interface ApplyRequest {
+  resources: Resource[];
+  dryRun?: boolean;
+  /** Only the platform (local runtime) writes Pods. */
+  platform?: boolean;
+}
+
+export interface ApplyResult {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  action?: 'created' | 'configured' | 'unchanged';
+  diagnostics: ApiDiagnostic[];
+}
+
+export interface ApplyResponse {
+  results: ApplyResult[];
+  revision: number;
+  /** With `?wait=1`: which proxies took the new config. */
+  propagation?: { synced: string[]; pending: string[]; nacked: string[] };
+}
+
+export interface DeleteRequest {
+  resources: { apiVersion?: string; kind: string; namespace?: string; name: string }[];
+}
+
+export interface DeleteResult {
+  kind: string;
+  namespace?: string;
+  name: string;
+  action: 'deleted' | 'notfound';
+}
+
+export const API = {
+  apply: '/v1/apply',
+  delete: '/v1/delete',
+  resources: '/v1/resources',
+  proxies: '/v1/proxies',
+  info: '/v1/info',
+  health: '/healthz',
+} as const;

@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { formatDiagnostic } from '../../config/index.ts';
+import { LocalPlatform, meshHome, readMeshInfo } from '../../runtime/index.ts';
+import { CliError, err, out, packageRoot } from '../context.ts';
+import { loadManifests } from '../manifests.ts';
+
+export function defaultManifests(root: string): string[] {
+  const b = join(root, 'samples', 'bookinfo');
+  return [join(b, 'platform', 'bookinfo.yaml'), join(b, 'networking', 'bookinfo-gateway.yaml'), join(b, 'networking', 'destination-rule-all.yaml')];
+}
+
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('Run the mesh on this machine: control plane, ingress gateway, and the workloads in PATH (default: the Bookinfo sample), each with its sidecar')
+    .argument('[paths...]', 'manifest files or directories (Services, ServiceAccounts, Deployments, Istio config)')
+    .option('--ingress-port <port>', 'host port of the ingress gateway (its port 8080)', '8080')
+    .option('--control-port <port>', 'port of the control plane API and discovery server', '15010')
+    .option('-R, --recursive', 'read directories recursively', false)
+    .action(async (paths: string[], o: { ingressPort: string; controlPort: string; recursive: boolean }) => {
+      const home = meshHome();
+      const running = readMeshInfo(home);
+      if (running) throw new CliError(`a mesh is already running from ${home} (pid ${running.pid}, control plane ${running.controlPlane}); stop it first or set ISTHMUS_HOME`);
+      const root = packageRoot();
+      const files = paths.length ? paths : defaultManifests(root);
+      const loaded = loadManifests(files, { recursive: o.recursive });
+      for (const d of loaded.diagnostics) err(`${formatDiagnostic(d)}\n`);
+      if (loaded.diagnostics.some((d) => d.severity === 'error')) throw new CliError('error: fix the manifests above; nothing was started');
+      const platform = new LocalPlatform({
+        distDir: join(root, 'dist'),
+        home,
+        resources: loaded.resources.map((l) => ({ resource: l.resource, dir: l.dir })),
+        ingressPort: Number(o.ingressPort),
+        controlPort: Number(o.controlPort),
+      });
+      let stopping: Promise<void> | undefined;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        err(`\n${signal}: stopping the mesh...\n`);
+        stopping = platform.stop().then(() => {
+          err('stopped: every process the mesh started has exited\n');
+          process.exit(0);
+        });
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGHUP', () => stop('SIGHUP'));
+      const started = Date.now();
+      try {
+        await platform.start();
+      } catch (e) {
+        err(`error: the mesh did not start: ${(e as Error).message}\nlogs: ${join(home, 'logs')}\n`);
+        await platform.stop();
+        process.exit(1);
+      }
+      const apps = platform.pods.filter((p) => !p.gateway);
+      out(`Isthmus mesh is up (${((Date.now() - started) / 1000).toFixed(1)} s): ${apps.length} pods with sidecars, 1 ingress gateway\n`);
+      out(`  control plane  ${platform.controlPlaneUrl}  (pid ${platform.controlPlanePid})\n`);
+      out(`  logs           ${join(home, 'logs')}\n`);
+      out(`  ingress        http://127.0.0.1:${platform.ingressPort}\n`);
+      if (!paths.length) out(`\nOpen http://127.0.0.1:${platform.ingressPort}/productpage\n`);
+      out('Press Ctrl-C to stop.\n');
+      out(JSON.stringify({ event: 'ready', ingress: `http://127.0.0.1:${platform.ingressPort}`, controlPlane: platform.controlPlaneUrl, controlPlanePid: platform.controlPlanePid }) + '\n');
+    });
+}

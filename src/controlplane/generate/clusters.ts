@@ -1,0 +1,91 @@
+// Clusters and their endpoints for every destination a proxy's routes refer to.
+
+import type { Cluster, ClusterEndpoints, Endpoint, LbPolicy, TrafficPolicy } from '../../api/index.ts';
+import { labelsMatch, type MeshSnapshot, type ServiceModel } from '../../model/index.ts';
+import { destinationRuleFor } from './destination-rules.ts';
+import { outboundClusterName } from './names.ts';
+
+const LB: Record<string, LbPolicy> = {
+  ROUND_ROBIN: 'ROUND_ROBIN', LEAST_REQUEST: 'LEAST_REQUEST', LEAST_CONN: 'LEAST_REQUEST', RANDOM: 'RANDOM', PASSTHROUGH: 'PASSTHROUGH',
+};
+
+function lbOf(policy: TrafficPolicy | undefined): LbPolicy | undefined {
+  const simple = policy?.loadBalancer?.simple;
+  return simple !== undefined ? LB[simple] : undefined;
+}
+
+function endpointsFor(snap: MeshSnapshot, svc: ServiceModel | undefined, port: number, subsetLabels: Record<string, string> | undefined): Endpoint[] {
+  if (!svc) return [];
+  const sp = svc.ports.find((p) => p.port === port);
+  if (!sp) return [];
+  const out: Endpoint[] = [];
+  if (svc.staticEndpoints) {
+    for (const e of svc.staticEndpoints) {
+      if (subsetLabels && !labelsMatch(subsetLabels, e.labels)) continue;
+      const p = (sp.name ? e.ports?.[sp.name] : undefined) ?? e.port ?? (typeof sp.targetPort === 'number' ? sp.targetPort : port);
+      const ep: Endpoint = { address: e.address, port: p };
+      if (e.labels) ep.labels = e.labels;
+      out.push(ep);
+    }
+  } else if (svc.selector) {
+    for (const pod of snap.pods) {
+      if (!pod.ready || !pod.ip) continue;
+      if (svc.source === 'kubernetes' && pod.namespace !== svc.namespace) continue;
+      if (!labelsMatch(svc.selector, pod.labels) || (subsetLabels && !labelsMatch(subsetLabels, pod.labels))) continue;
+      let target: number | undefined;
+      if (typeof sp.targetPort === 'number') target = sp.targetPort;
+      else target = pod.containerPorts.find((c) => c.name === sp.targetPort)?.port;
+      if (target === undefined) continue;
+      out.push({ address: pod.ip, port: target, pod: pod.name, labels: pod.labels });
+    }
+  }
+  return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
+}
+
+export interface ClusterRef {
+  host: string;
+  port: number;
+  subset?: string;
+}
+
+export function buildClusters(
+  snap: MeshSnapshot,
+  proxyNamespace: string,
+  refs: ReadonlyMap<string, ClusterRef>,
+): { clusters: Cluster[]; endpoints: ClusterEndpoints[] } {
+  const clusters: Cluster[] = [];
+  const endpoints: ClusterEndpoints[] = [];
+  for (const [name, ref] of [...refs].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const svc = snap.serviceByHost.get(ref.host);
+    const dr = destinationRuleFor(snap, svc, ref.host, proxyNamespace);
+    const subset = ref.subset !== undefined ? dr?.spec.subsets?.find((s) => s.name === ref.subset) : undefined;
+    const policy = subset?.trafficPolicy ?? dr?.spec.trafficPolicy;
+    const cluster: Cluster = {
+      name,
+      direction: 'outbound',
+      service: ref.host,
+      port: ref.port,
+      lbPolicy: lbOf(subset?.trafficPolicy) ?? lbOf(dr?.spec.trafficPolicy) ?? 'ROUND_ROBIN',
+    };
+    if (ref.subset !== undefined) cluster.subset = ref.subset;
+    if (policy) cluster.trafficPolicy = policy as Record<string, unknown>;
+    clusters.push(cluster);
+    // A subset the DestinationRule does not define selects nothing: requests get 503 (no healthy upstream).
+    const eps = ref.subset !== undefined && !subset ? [] : endpointsFor(snap, svc, ref.port, subset?.labels ?? undefined);
+    endpoints.push({ cluster: name, endpoints: eps });
+  }
+  return { clusters, endpoints };
+}
+
+/** Every service port and every DestinationRule subset is a cluster, as Istio generates them. */
+export function serviceClusterRefs(snap: MeshSnapshot, proxyNamespace: string, into: Map<string, ClusterRef>): void {
+  for (const svc of snap.services) {
+    const dr = destinationRuleFor(snap, svc, svc.hostname, proxyNamespace);
+    for (const p of svc.ports) {
+      into.set(outboundClusterName(p.port, undefined, svc.hostname), { host: svc.hostname, port: p.port });
+      for (const s of dr?.spec.subsets ?? []) {
+        into.set(outboundClusterName(p.port, s.name, svc.hostname), { host: svc.hostname, port: p.port, subset: s.name });
+      }
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// Which DestinationRule applies to a host, seen from a proxy's namespace: the proxy's own
+// namespace first, then the service's namespace, then the root namespace (Istio's lookup order).
+// Within one namespace an exact host beats a wildcard, and the oldest rule wins a tie.
+
+import type { DestinationRuleSpec, Resource } from '../../api/index.ts';
+import { hostMatches, resolveShortName, type MeshSnapshot, type ServiceModel } from '../../model/index.ts';
+
+function visibleTo(r: Resource<DestinationRuleSpec>, namespace: string): boolean {
+  const exportTo = r.spec.exportTo;
+  if (!exportTo || exportTo.length === 0 || exportTo.includes('*')) return true;
+  const own = r.metadata.namespace ?? 'default';
+  return exportTo.some((e) => (e === '.' ? own === namespace : e === namespace));
+}
+
+export function destinationRuleFor(
+  snap: MeshSnapshot,
+  service: ServiceModel | undefined,
+  hostname: string,
+  proxyNamespace: string,
+): Resource<DestinationRuleSpec> | undefined {
+  const order = [proxyNamespace, service?.namespace, snap.rootNamespace].filter((n): n is string => n !== undefined);
+  for (const ns of order) {
+    let wildcard: Resource<DestinationRuleSpec> | undefined;
+    for (const dr of snap.destinationRules) {
+      if ((dr.metadata.namespace ?? 'default') !== ns || !visibleTo(dr, proxyNamespace)) continue;
+      if (dr.spec.workloadSelector) continue; // workload-scoped rules: a later feature
+      const host = resolveShortName(dr.spec.host, ns, snap.domainSuffix);
+      if (host === hostname) return dr;
+      if (wildcard === undefined && host.includes('*') && hostMatches(host, hostname)) wildcard = dr;
+    }
+    if (wildcard) return wildcard;
+  }
+  return undefined;
+}

@@ -1,0 +1,67 @@
+// A gateway's config: one listener per server port of every Gateway that selects it, and a route
+// table per port built from the VirtualServices bound to those Gateways.
+
+import type { Cluster, ClusterEndpoints, GatewayServer, Listener, RouteTable, VirtualHost } from '../../api/index.ts';
+import { hostsIntersect, labelsMatch, resolveShortName, type MeshSnapshot, type PodModel } from '../../model/index.ts';
+import { buildClusters, type ClusterRef } from './clusters.ts';
+import { listenerName } from './names.ts';
+import { routesFromVirtualService, type RouteContext } from './routes.ts';
+
+/** Server hosts may be `namespace/host`; `*` or `.` for the namespace part. */
+function serverHostAllows(serverHost: string, vsNamespace: string, gwNamespace: string, host: string): boolean {
+  const slash = serverHost.indexOf('/');
+  const ns = slash < 0 ? '*' : serverHost.slice(0, slash);
+  const h = slash < 0 ? serverHost : serverHost.slice(slash + 1);
+  if (ns !== '*' && !(ns === '.' ? vsNamespace === gwNamespace : ns === vsNamespace)) return false;
+  return hostsIntersect(h.toLowerCase(), host);
+}
+
+export function generateGateway(snap: MeshSnapshot, pod: PodModel): {
+  listeners: Listener[]; routes: RouteTable[]; clusters: Cluster[]; endpoints: ClusterEndpoints[];
+} {
+  const refs = new Map<string, ClusterRef>();
+  // port -> servers (with their Gateway's namespace/name)
+  const byPort = new Map<number, { gw: string; gwNs: string; server: GatewayServer }[]>();
+  for (const gw of snap.gateways) {
+    if (!gw.spec.selector || !labelsMatch(gw.spec.selector, pod.labels)) continue;
+    const gwNs = gw.metadata.namespace ?? 'default';
+    for (const server of gw.spec.servers ?? []) {
+      const proto = server.port.protocol.toUpperCase();
+      if (proto !== 'HTTP' && proto !== 'HTTP2' && proto !== 'GRPC') continue; // TLS/TCP servers: later features
+      const list = byPort.get(server.port.number) ?? [];
+      list.push({ gw: `${gwNs}/${gw.metadata.name}`, gwNs, server });
+      byPort.set(server.port.number, list);
+    }
+  }
+  const listeners: Listener[] = [];
+  const routes: RouteTable[] = [];
+  for (const port of [...byPort.keys()].sort((a, b) => a - b)) {
+    const servers = byPort.get(port) ?? [];
+    const table = `http.${port}`;
+    listeners.push({ name: listenerName('0.0.0.0', port), direction: 'gateway', address: '0.0.0.0', port, protocol: 'HTTP', routeTable: table });
+    // Virtual hosts by domain; VirtualServices for the same host on a gateway are merged in age order.
+    const vhosts = new Map<string, VirtualHost>();
+    for (const vs of snap.virtualServices) {
+      const vsNs = vs.metadata.namespace ?? 'default';
+      for (const { gw, gwNs, server } of servers) {
+        const bound = (vs.spec.gateways ?? []).some((g) => (g.includes('/') ? g : `${vsNs}/${g}`) === gw);
+        if (!bound) continue;
+        const ctx: RouteContext = { snap, pod, port, gateway: gw, referenced: refs };
+        for (const h of vs.spec.hosts ?? []) {
+          const host = h === '*' ? '*' : resolveShortName(h, vsNs, snap.domainSuffix);
+          if (!server.hosts.some((sh) => serverHostAllows(sh, vsNs, gwNs, host))) continue;
+          let vh = vhosts.get(host);
+          if (!vh) {
+            vh = { name: `${host}:${port}`, domains: host === '*' ? ['*'] : [host, `${host}:${port}`], routes: [] };
+            vhosts.set(host, vh);
+          }
+          const seen = new Set(vh.routes.map((r) => r.name));
+          for (const r of routesFromVirtualService(vs, ctx)) if (!seen.has(r.name)) vh.routes.push(r);
+        }
+      }
+    }
+    routes.push({ name: table, virtualHosts: [...vhosts.values()].sort((a, b) => (a.name < b.name ? -1 : 1)) });
+  }
+  const { clusters, endpoints } = buildClusters(snap, pod.namespace, refs);
+  return { listeners, routes, clusters, endpoints };
+}

@@ -1,0 +1,142 @@
+// VirtualService HTTP routes -> the proxy's route entries. Conditions that depend only on the
+// proxy (port, sourceLabels, sourceNamespace, gateways) are decided here, per proxy, so the
+// proxy's router matches only on request attributes.
+
+import type {
+  HTTPMatchRequest, HTTPRoute, HeaderMatcher, QueryMatcher, Resource, Route, RouteMatch, StringMatch,
+  StringMatcher, VirtualServiceSpec, WeightedCluster,
+} from '../../api/index.ts';
+import { labelsMatch, resolveShortName, type MeshSnapshot, type PodModel } from '../../model/index.ts';
+import { outboundClusterName } from './names.ts';
+
+export interface RouteContext {
+  snap: MeshSnapshot;
+  /** The proxy's pod (sidecar or gateway). */
+  pod: PodModel;
+  /** The port the route table serves. */
+  port: number;
+  /** `mesh` for sidecars; the gateway's `namespace/name` for gateways. */
+  gateway: string;
+  /** Every cluster a route refers to, so the cluster list can include it. */
+  referenced: Map<string, { host: string; port: number; subset?: string }>;
+}
+
+function toMatcher(m: StringMatch | undefined): StringMatcher | undefined {
+  if (!m) return undefined;
+  if (m.exact !== undefined) return { exact: m.exact };
+  if (m.prefix !== undefined) return { prefix: m.prefix };
+  if (m.regex !== undefined) return { regex: m.regex };
+  return undefined;
+}
+
+/** Does a match-level `gateways` list include the gateway this table is for? */
+function gatewayListed(list: string[], gateway: string, vsNamespace: string): boolean {
+  for (const g of list) {
+    if (g === 'mesh') {
+      if (gateway === 'mesh') return true;
+      continue;
+    }
+    const full = g.includes('/') ? g : `${vsNamespace}/${g}`;
+    if (full === gateway) return true;
+  }
+  return false;
+}
+
+function compileMatch(m: HTTPMatchRequest, ctx: RouteContext, vsNamespace: string): RouteMatch | null {
+  if (m.port !== undefined && m.port !== ctx.port) return null;
+  if (m.sourceLabels && !labelsMatch(m.sourceLabels, ctx.pod.labels)) return null;
+  if (m.sourceNamespace !== undefined && m.sourceNamespace !== ctx.pod.namespace) return null;
+  if (m.gateways && m.gateways.length > 0 && !gatewayListed(m.gateways, ctx.gateway, vsNamespace)) return null;
+  const out: RouteMatch = {};
+  const path = toMatcher(m.uri);
+  if (path) out.path = path;
+  if (m.ignoreUriCase) out.ignoreUriCase = true;
+  const scheme = toMatcher(m.scheme);
+  if (scheme) out.scheme = scheme;
+  const method = toMatcher(m.method);
+  if (method) out.method = method;
+  const authority = toMatcher(m.authority);
+  if (authority) out.authority = authority;
+  const headers: HeaderMatcher[] = [];
+  for (const [name, sm] of Object.entries(m.headers ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const match = toMatcher(sm);
+    headers.push(match ? { name: name.toLowerCase(), match } : { name: name.toLowerCase() });
+  }
+  for (const [name, sm] of Object.entries(m.withoutHeaders ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const match = toMatcher(sm);
+    headers.push(match ? { name: name.toLowerCase(), match, invert: true } : { name: name.toLowerCase(), invert: true });
+  }
+  if (headers.length) out.headers = headers;
+  const query: QueryMatcher[] = [];
+  for (const [name, sm] of Object.entries(m.queryParams ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const match = toMatcher(sm);
+    query.push(match ? { name, match } : { name });
+  }
+  if (query.length) out.queryParams = query;
+  return out;
+}
+
+/** The port of a destination: explicit, else the service's only port, else the port being routed. */
+function destinationPort(ctx: RouteContext, host: string, explicit: number | undefined): number {
+  if (explicit !== undefined) return explicit;
+  const svc = ctx.snap.serviceByHost.get(host);
+  if (svc && svc.ports.length === 1 && svc.ports[0]) return svc.ports[0].port;
+  return ctx.port;
+}
+
+const POLICY_KEYS = ['timeout', 'retries', 'fault', 'mirror', 'mirrors', 'mirrorPercentage', 'mirrorPercent', 'corsPolicy', 'headers', 'rewrite', 'redirect', 'delegate'] as const;
+
+function policyOf(http: HTTPRoute): Record<string, unknown> | undefined {
+  const p: Record<string, unknown> = {};
+  for (const k of POLICY_KEYS) if (http[k] !== undefined) p[k] = http[k];
+  return Object.keys(p).length ? p : undefined;
+}
+
+export function routesFromVirtualService(vs: Resource<VirtualServiceSpec>, ctx: RouteContext): Route[] {
+  const ns = vs.metadata.namespace ?? 'default';
+  const out: Route[] = [];
+  (vs.spec.http ?? []).forEach((http, i) => {
+    const matches = http.match && http.match.length > 0 ? http.match : [undefined];
+    const clusters: WeightedCluster[] = [];
+    const dests = http.route ?? [];
+    for (const d of dests) {
+      const host = resolveShortName(d.destination.host, ns, ctx.snap.domainSuffix);
+      const port = destinationPort(ctx, host, d.destination.port?.number);
+      const name = outboundClusterName(port, d.destination.subset, host);
+      const ref: { host: string; port: number; subset?: string } = { host, port };
+      if (d.destination.subset) ref.subset = d.destination.subset;
+      ctx.referenced.set(name, ref);
+      // A single destination without a weight takes all traffic; Istio treats unset weights as 0 otherwise.
+      const weight = d.weight ?? (dests.length === 1 ? 100 : 0);
+      if (weight > 0) clusters.push({ cluster: name, weight });
+    }
+    const policy = policyOf(http);
+    matches.forEach((m, j) => {
+      const match = m ? compileMatch(m, ctx, ns) : {};
+      if (match === null) return;
+      const route: Route = {
+        name: `${ns}/${vs.metadata.name}#${http.name ?? i}${matches.length > 1 ? `.${m?.name ?? j}` : ''}`,
+        match,
+      };
+      if (http.directResponse) {
+        const body = http.directResponse.body?.string ??
+          (http.directResponse.body?.bytes !== undefined ? Buffer.from(http.directResponse.body.bytes, 'base64').toString() : undefined);
+        route.directResponse = body !== undefined ? { status: http.directResponse.status, body } : { status: http.directResponse.status };
+      } else if (dests.length > 0) {
+        route.route = { clusters };
+      } else if (!http.redirect && !http.delegate) {
+        route.route = { clusters: [] };
+      }
+      if (policy) route.policy = policy;
+      // Redirect and delegate routes are kept for later features; without an action the proxy answers 404.
+      out.push(route);
+    });
+  });
+  return out;
+}
+
+export function defaultRoute(host: string, port: number, ctx: RouteContext): Route {
+  const name = outboundClusterName(port, undefined, host);
+  ctx.referenced.set(name, { host, port });
+  return { name: 'default', match: { path: { prefix: '/' } }, route: { clusters: [{ cluster: name, weight: 100 }] } };
+}

@@ -1,0 +1,39 @@
+// The control plane program: `node dist/controlplane.js --port 15010 [--host 127.0.0.1] [--state FILE] [--resume]`.
+// Prints `{"event":"listening","port":N}` on stdout when ready. Exits when its parent closes stdin.
+
+import { parseArgs } from 'node:util';
+import { createLogger } from '../shared/index.ts';
+import { ControlPlane } from './server/index.ts';
+
+const log = createLogger('controlplane');
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '15010' },
+    host: { type: 'string', default: '127.0.0.1' },
+    state: { type: 'string' },
+    resume: { type: 'boolean', default: false },
+    'exit-with-stdin': { type: 'boolean', default: false },
+  },
+});
+
+const opts: ConstructorParameters<typeof ControlPlane>[0] = { host: values.host, port: Number(values.port), resume: values.resume };
+if (values.state) opts.stateFile = values.state;
+const cp = new ControlPlane(opts);
+const port = await cp.listen();
+process.stdout.write(JSON.stringify({ event: 'listening', port }) + '\n');
+log.info('control plane ready', { address: `http://${values.host}:${port}`, resources: cp.store.list().length });
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  void cp.close().then(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+if (values['exit-with-stdin']) {
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}

@@ -1,0 +1,1 @@
+export { PushHub, type ProxyStatus, type ProxyStream } from './push-hub.ts';

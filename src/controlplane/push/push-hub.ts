@@ -1,0 +1,159 @@
+// Keeps every connected proxy on the newest config: regenerates per proxy when the snapshot
+// changes, sends only versions that differ from what the proxy last received, and records
+// ACK/NACK so `proxy-status` can say SYNCED, STALE or NACKED.
+
+import type { Ack, DiscoveryMessage, ProxyConfig, ProxyNode } from '../../api/index.ts';
+import { createLogger } from '../../shared/index.ts';
+import type { MeshSnapshot } from '../../model/index.ts';
+import { generateProxyConfig } from '../generate/index.ts';
+
+const log = createLogger('push');
+
+export interface ProxyStream {
+  send(msg: DiscoveryMessage): void;
+  close(): void;
+}
+
+export interface ProxyStatus {
+  id: string;
+  role: ProxyNode['role'];
+  pod: string;
+  namespace: string;
+  connected: boolean;
+  sent?: string;
+  acked?: string;
+  nacked?: { version: string; error: string };
+  lastSeen: string;
+  connectedAt?: string;
+  generateError?: string;
+}
+
+interface Conn {
+  node: ProxyNode;
+  stream: ProxyStream;
+  status: ProxyStatus;
+  last?: ProxyConfig;
+}
+
+export class PushHub {
+  #snap: MeshSnapshot;
+  #conns = new Map<string, Conn>();
+  #status = new Map<string, ProxyStatus>();
+  #waiters: { version: string; ids: Set<string>; resolve: () => void }[] = [];
+  pushes = 0;
+
+  constructor(snap: MeshSnapshot) {
+    this.#snap = snap;
+  }
+
+  get snapshot(): MeshSnapshot {
+    return this.#snap;
+  }
+
+  connect(node: ProxyNode, stream: ProxyStream, appliedVersion: string): () => void {
+    const old = this.#conns.get(node.id);
+    if (old) old.stream.close();
+    const now = new Date().toISOString();
+    const status: ProxyStatus = { ...this.#status.get(node.id), id: node.id, role: node.role, pod: node.podName, namespace: node.namespace, connected: true, lastSeen: now, connectedAt: now };
+    if (appliedVersion) status.acked = appliedVersion;
+    this.#status.set(node.id, status);
+    const conn: Conn = { node, stream, status };
+    this.#conns.set(node.id, conn);
+    this.#push(conn, appliedVersion);
+    return () => {
+      if (this.#conns.get(node.id) === conn) {
+        this.#conns.delete(node.id);
+        status.connected = false;
+        status.lastSeen = new Date().toISOString();
+      }
+    };
+  }
+
+  update(snap: MeshSnapshot): void {
+    this.#snap = snap;
+    for (const c of this.#conns.values()) this.#push(c, c.last?.version ?? '');
+  }
+
+  #push(c: Conn, current: string): void {
+    let cfg: ProxyConfig;
+    try {
+      cfg = generateProxyConfig(this.#snap, c.node);
+      delete c.status.generateError;
+    } catch (e) {
+      c.status.generateError = (e as Error).message;
+      log.warn('cannot generate config', { proxy: c.node.id, error: e });
+      return;
+    }
+    c.last = cfg;
+    if (cfg.version === current) return;
+    c.status.sent = cfg.version;
+    this.pushes++;
+    c.stream.send({ type: 'config', config: cfg });
+  }
+
+  ack(a: Ack): void {
+    const s = this.#status.get(a.node);
+    if (!s) return;
+    s.lastSeen = new Date().toISOString();
+    if (a.error !== undefined) {
+      s.nacked = { version: a.version, error: a.error };
+      log.warn('proxy rejected config', { proxy: a.node, version: a.version, error: a.error });
+    } else {
+      s.acked = a.version;
+      delete s.nacked;
+    }
+    this.#settleWaiters();
+  }
+
+  ping(): void {
+    for (const c of this.#conns.values()) c.stream.send({ type: 'ping' });
+  }
+
+  /** The config a connected proxy was last given (for proxy-config). */
+  configOf(id: string): ProxyConfig | undefined {
+    return this.#conns.get(id)?.last;
+  }
+
+  statuses(): ProxyStatus[] {
+    return [...this.#status.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  forget(id: string): void {
+    this.#status.delete(id);
+    this.#conns.get(id)?.stream.close();
+    this.#conns.delete(id);
+  }
+
+  /** Resolves when every connected proxy has ACKed (or NACKed) the config it was last sent. */
+  whenSettled(timeoutMs: number): Promise<{ synced: string[]; pending: string[]; nacked: string[] }> {
+    const report = () => {
+      const synced: string[] = [], pending: string[] = [], nacked: string[] = [];
+      for (const c of this.#conns.values()) {
+        const s = c.status;
+        if (s.nacked && s.nacked.version === s.sent) nacked.push(s.id);
+        else if (s.acked === c.last?.version) synced.push(s.id);
+        else pending.push(s.id);
+      }
+      return { synced, pending, nacked };
+    };
+    return new Promise((resolve) => {
+      const check = () => report().pending.length === 0;
+      if (check()) return resolve(report());
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(report());
+      }, timeoutMs);
+      const waiter = { version: '', ids: new Set<string>(), resolve: () => { if (check()) { clearTimeout(timer); this.#waiters = this.#waiters.filter((w) => w !== waiter); resolve(report()); } } };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #settleWaiters(): void {
+    for (const w of [...this.#waiters]) w.resolve();
+  }
+
+  close(): void {
+    for (const c of this.#conns.values()) c.stream.close();
+    this.#conns.clear();
+  }
+}

@@ -1,0 +1,218 @@
+// The composition root of the control plane: config store -> snapshot -> push hub, behind an
+// HTTP API for the CLI, the local platform and the proxies' discovery streams.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  ACK_PATH, DISCOVERY_PATH, Kinds, PING_INTERVAL_MS, groupKind, kindByName, resourceKey,
+  type Ack, type DiscoveryMessage, type ProxyNode, type Resource,
+} from '../../api/index.ts';
+import { createLogger, stableStringify } from '../../shared/index.ts';
+import { validateResource } from '../../config/index.ts';
+import { buildSnapshot } from '../../model/index.ts';
+import { PushHub } from '../push/index.ts';
+import { ConfigStore } from '../store/index.ts';
+import { API, type ApplyRequest, type ApplyResponse, type ApplyResult, type DeleteRequest, type DeleteResult } from '../../api/index.ts';
+
+const log = createLogger('controlplane');
+const MAX_BODY = 16 * 1024 * 1024;
+
+export interface ControlPlaneOptions {
+  host?: string;
+  port?: number;
+  /** File the store persists to; with `resume`, loaded at start. */
+  stateFile?: string;
+  resume?: boolean;
+}
+
+const namespacedKinds = new Set<string>(
+  Object.values(Kinds).filter((k) => k.namespaced).map((k) => `${k.group === '' ? 'core' : k.group}/${k.kind}`),
+);
+
+function normalise(r: Resource): Resource {
+  const gk = groupKind(r);
+  const metadata = { ...r.metadata };
+  if (namespacedKinds.has(gk)) metadata.namespace = metadata.namespace ?? 'default';
+  else delete metadata.namespace;
+  return { ...r, metadata, spec: r.spec ?? {} };
+}
+
+export class ControlPlane {
+  readonly store: ConfigStore;
+  readonly hub: PushHub;
+  #server: Server | undefined;
+  #pinger: NodeJS.Timeout | undefined;
+  #rebuild: NodeJS.Immediate | undefined;
+  #snapVersion = 0;
+  #streams = new Set<ServerResponse>();
+
+  constructor(readonly opts: ControlPlaneOptions = {}) {
+    this.store = new ConfigStore(opts.stateFile, opts.resume ?? false);
+    this.hub = new PushHub(buildSnapshot(this.store.list(), 0));
+    this.store.onChange(() => this.#scheduleRebuild());
+  }
+
+  #scheduleRebuild(): void {
+    // Coalesce a burst of changes (one apply of many resources) into one snapshot and push.
+    if (this.#rebuild) return;
+    this.#rebuild = setImmediate(() => {
+      this.#rebuild = undefined;
+      this.hub.update(buildSnapshot(this.store.list(), ++this.#snapVersion));
+    });
+  }
+
+  async listen(): Promise<number> {
+    const server = createServer((req, res) => {
+      this.#handle(req, res).catch((e: unknown) => {
+        log.error('request failed', { path: req.url, error: e });
+        if (!res.headersSent) json(res, 500, { error: (e as Error).message });
+        else res.destroy();
+      });
+    });
+    server.keepAliveTimeout = 65_000;
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port ?? 15010, this.opts.host ?? '127.0.0.1', () => resolve());
+    });
+    this.#pinger = setInterval(() => this.hub.ping(), PING_INTERVAL_MS);
+    this.#pinger.unref();
+    const addr = server.address();
+    return typeof addr === 'object' && addr ? addr.port : 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.#pinger) clearInterval(this.#pinger);
+    this.hub.close();
+    for (const s of this.#streams) s.destroy();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+    this.#server?.closeAllConnections();
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    if (path === DISCOVERY_PATH && method === 'GET') return this.#discovery(url, req, res);
+    if (path === ACK_PATH && method === 'POST') {
+      this.hub.ack((await readJson(req)) as Ack);
+      res.writeHead(204).end();
+      return;
+    }
+    if (path === API.health) return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    if (path === API.info && method === 'GET') {
+      return json(res, 200, { revision: this.store.revision, snapshot: this.#snapVersion, proxies: this.hub.statuses().length, pushes: this.hub.pushes });
+    }
+    if (path === API.apply && method === 'POST') {
+      const body = (await readJson(req)) as ApplyRequest;
+      const out = this.apply(body);
+      if (url.searchParams.get('wait') === '1' && !body.dryRun) {
+        await new Promise((r) => setImmediate(r));
+        out.propagation = await this.hub.whenSettled(Number(url.searchParams.get('timeoutMs') ?? 10_000));
+      }
+      return json(res, 200, out);
+    }
+    if (path === API.delete && method === 'POST') {
+      return json(res, 200, { results: this.delete((await readJson(req)) as DeleteRequest), revision: this.store.revision });
+    }
+    if (path === API.resources && method === 'GET') {
+      const kindName = url.searchParams.get('kind') ?? '';
+      const info = kindByName(kindName);
+      if (!info) return json(res, 400, { error: `the server doesn't have a resource type "${kindName}"` });
+      const ns = url.searchParams.get('namespace');
+      const name = url.searchParams.get('name');
+      const items = this.store.list().filter((r) =>
+        r.kind === info.kind && groupKind(r).startsWith(info.group === '' ? 'core/' : `${info.group}/`) &&
+        (!ns || !info.namespaced || r.metadata.namespace === ns) && (!name || r.metadata.name === name),
+      ).sort((a, b) => (resourceKey(a) < resourceKey(b) ? -1 : 1));
+      return json(res, 200, { kind: info.kind, group: info.group, plural: info.plural, namespaced: info.namespaced, items });
+    }
+    if (path === API.proxies && method === 'GET') return json(res, 200, { proxies: this.hub.statuses() });
+    if (path.startsWith(`${API.proxies}/`) && path.endsWith('/config') && method === 'GET') {
+      const id = decodeURIComponent(path.slice(API.proxies.length + 1, -'/config'.length));
+      const cfg = this.hub.configOf(id);
+      return cfg ? json(res, 200, cfg) : json(res, 404, { error: `proxy ${id} is not connected` });
+    }
+    json(res, 404, { error: `no such endpoint: ${method} ${path}` });
+  }
+
+  apply(body: ApplyRequest): ApplyResponse {
+    const results: ApplyResult[] = [];
+    for (const raw of body.resources ?? []) {
+      const r = normalise(raw);
+      const result: ApplyResult = { apiVersion: r.apiVersion, kind: r.kind, name: r.metadata?.name ?? '', diagnostics: [] };
+      if (r.metadata.namespace) result.namespace = r.metadata.namespace;
+      const gk = groupKind(r);
+      if (gk === 'core/Pod' && !body.platform) {
+        result.diagnostics.push({ severity: 'error', code: 'ISTHMUS_ERR_CONFIG_PLATFORM_OWNED', path: 'kind', message: 'Pods are created by the platform from Deployments; apply a Deployment instead' });
+      } else if (gk !== 'core/Pod') {
+        for (const d of validateResource(r)) result.diagnostics.push({ severity: d.severity, code: d.code, path: d.path, message: d.message });
+      }
+      if (!result.diagnostics.some((d) => d.severity === 'error') && !body.dryRun) {
+        result.action = this.store.put(r).action;
+      } else if (body.dryRun && !result.diagnostics.some((d) => d.severity === 'error')) {
+        const old = this.store.get(resourceKey(r));
+        result.action = old ? (stableStringify(old.spec) === stableStringify(r.spec) ? 'unchanged' : 'configured') : 'created';
+      }
+      results.push(result);
+    }
+    return { results, revision: this.store.revision };
+  }
+
+  delete(body: DeleteRequest): DeleteResult[] {
+    const out: DeleteResult[] = [];
+    for (const ref of body.resources ?? []) {
+      const info = kindByName(ref.kind);
+      const apiVersion = ref.apiVersion ?? (info ? (info.group === '' ? 'v1' : `${info.group}/v1`) : 'v1');
+      const r = normalise({ apiVersion, kind: info?.kind ?? ref.kind, metadata: ref.namespace ? { name: ref.name, namespace: ref.namespace } : { name: ref.name }, spec: {} });
+      const gone = this.store.delete(resourceKey(r));
+      const res: DeleteResult = { kind: r.kind, name: ref.name, action: gone ? 'deleted' : 'notfound' };
+      if (r.metadata.namespace) res.namespace = r.metadata.namespace;
+      if (gone && r.kind === 'Pod') this.hub.forget(`${ref.name}.${r.metadata.namespace}`);
+      out.push(res);
+    }
+    return out;
+  }
+
+  #discovery(url: URL, req: IncomingMessage, res: ServerResponse): void {
+    let node: ProxyNode;
+    try {
+      node = JSON.parse(url.searchParams.get('node') ?? '') as ProxyNode;
+      if (!node.id || !node.podName || !node.namespace || (node.role !== 'sidecar' && node.role !== 'gateway')) throw new Error('incomplete node');
+    } catch (e) {
+      return json(res, 400, { error: `bad node parameter: ${(e as Error).message}` });
+    }
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    this.#streams.add(res);
+    const stream = {
+      send: (m: DiscoveryMessage) => void res.write(JSON.stringify(m) + '\n'),
+      close: () => res.end(),
+    };
+    const disconnect = this.hub.connect(node, stream, url.searchParams.get('version') ?? '');
+    log.info('proxy connected', { proxy: node.id, role: node.role });
+    res.on('close', () => {
+      this.#streams.delete(res);
+      disconnect();
+      log.info('proxy disconnected', { proxy: node.id });
+    });
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new Error('request body too large');
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? JSON.parse(text) : {};
+}

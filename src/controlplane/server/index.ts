@@ -1,0 +1,1 @@
+export { ControlPlane, type ControlPlaneOptions } from './control-plane.ts';

@@ -1,0 +1,1 @@
+export { ConfigStore, type ChangeAction } from './config-store.ts';

@@ -1,0 +1,286 @@
+// The local platform: Kubernetes-shaped manifests become processes on this machine. It starts
+// the control plane, one sidecar per pod beside the app, and the ingress gateway; registers
+// pods with the control plane; restarts what crashes; and stops everything it started.
+
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import {
+  PodAnnotations, ROOT_NAMESPACE, groupKind,
+  type Container, type DeploymentSpec, type Resource,
+} from '../api/index.ts';
+import { createLogger } from '../shared/index.ts';
+import { Child } from './child.ts';
+import { ControlPlaneClient } from './cp-client.ts';
+import { removeMeshInfo, writeMeshInfo } from './mesh-home.ts';
+import { PodAddressPool, podName } from './pod-names.ts';
+import { freePort, waitForPort } from './ports.ts';
+
+const log = createLogger('platform');
+
+export interface SourcedResource {
+  resource: Resource;
+  /** Directory of the manifest the resource came from: the working directory of its processes. */
+  dir: string;
+}
+
+export interface LocalPlatformOptions {
+  /** The package's dist/ directory (programs to run). */
+  distDir: string;
+  home: string;
+  resources: SourcedResource[];
+  ingressPort: number;
+  controlPort: number;
+  bindAddress?: string;
+  podAddressPrefix?: string;
+}
+
+interface ProcSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  logFile: string;
+  pipeStdin: boolean;
+}
+
+interface PodRun {
+  resource: Resource;
+  name: string;
+  namespace: string;
+  ip: string;
+  sidecar?: Child;
+  apps: { spec: ProcSpec; child?: Child; restarts: number; port: number }[];
+  gateway: boolean;
+}
+
+const GATEWAY_LABELS = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
+
+function expandVars(s: string, env: Record<string, string | undefined>): string {
+  // Kubernetes expands $(VAR) from the container's environment; $$(VAR) escapes.
+  return s.replace(/\$\$\(|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) =>
+    name === undefined ? '$(' : env[name] ?? m);
+}
+
+export class LocalPlatform {
+  readonly client: ControlPlaneClient;
+  #cp: Child | undefined;
+  #cpPort: number;
+  #pods: PodRun[] = [];
+  #stopping = false;
+  #addresses: PodAddressPool;
+  ingressPort = 0;
+
+  constructor(readonly opts: LocalPlatformOptions) {
+    this.#cpPort = opts.controlPort;
+    this.#addresses = new PodAddressPool(opts.podAddressPrefix);
+    this.client = new ControlPlaneClient('http://127.0.0.1:0');
+  }
+
+  get controlPlaneUrl(): string {
+    return `http://127.0.0.1:${this.#cpPort}`;
+  }
+
+  get pods(): readonly { name: string; namespace: string; ip: string; gateway: boolean }[] {
+    return this.#pods;
+  }
+
+  #cli(): ControlPlaneClient {
+    return new ControlPlaneClient(this.controlPlaneUrl);
+  }
+
+  async start(): Promise<void> {
+    await this.#startControlPlane(false);
+    writeMeshInfo({ pid: process.pid, controlPlane: this.controlPlaneUrl, ingress: '', home: this.opts.home, startedAt: new Date().toISOString() });
+    const client = this.#cli();
+    // Namespaces the mesh always has, then everything from the manifests in one apply.
+    const base: Resource[] = [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, spec: {} },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ROOT_NAMESPACE }, spec: {} },
+    ];
+    const applied = await client.apply({ resources: [...base, ...this.opts.resources.map((s) => s.resource)] });
+    const rejected = applied.results.filter((r) => r.diagnostics.some((d) => d.severity === 'error'));
+    if (rejected.length) {
+      throw new Error(rejected.map((r) => `${r.kind} ${r.namespace ?? ''}/${r.name}: ${r.diagnostics.map((d) => `${d.path}: ${d.message}`).join('; ')}`).join('\n'));
+    }
+    const starts: Promise<void>[] = [this.#startGateway()];
+    for (const s of this.opts.resources) {
+      if (groupKind(s.resource) !== 'apps/Deployment') continue;
+      const spec = s.resource.spec as DeploymentSpec;
+      for (let i = 0; i < (spec.replicas ?? 1); i++) starts.push(this.#startPod(s.resource as Resource<DeploymentSpec>, s.dir));
+    }
+    const results = await Promise.allSettled(starts);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length) throw new Error(failed.map((f) => (f.reason as Error).message).join('\n'));
+    writeMeshInfo({ pid: process.pid, controlPlane: this.controlPlaneUrl, ingress: `http://${this.opts.bindAddress ?? '127.0.0.1'}:${this.ingressPort}`, home: this.opts.home, startedAt: new Date().toISOString() });
+  }
+
+  async #startControlPlane(resume: boolean): Promise<void> {
+    const args = [join(this.opts.distDir, 'controlplane.js'), '--port', String(this.#cpPort), '--state', join(this.opts.home, 'state', 'store.json'), '--exit-with-stdin'];
+    if (resume) args.push('--resume');
+    const cp = new Child({ name: 'control plane', command: process.execPath, args, logFile: join(this.opts.home, 'logs', 'controlplane.log'), pipeStdin: true });
+    this.#cp = cp;
+    const ev = await cp.waitEvent((e) => e.event === 'listening', 15_000, 'the control plane to listen');
+    this.#cpPort = Number(ev['port']);
+    void cp.exited.then(({ code, signal }) => {
+      if (this.#stopping || this.#cp !== cp) return;
+      log.warn('control plane exited; restarting it (proxies keep serving their last config)', { code, signal });
+      const retry = (delay: number) => setTimeout(() => {
+        if (this.#stopping) return;
+        this.#startControlPlane(true).then(
+          () => log.info('control plane is back', { address: this.controlPlaneUrl }),
+          (e: unknown) => { log.error('control plane restart failed', { error: e }); retry(Math.min(delay * 2, 5000)); },
+        );
+      }, delay);
+      retry(200);
+    });
+  }
+
+  /** The process id of the control plane (to show it, or for a user to kill it). */
+  get controlPlanePid(): number | undefined {
+    return this.#cp?.pid;
+  }
+
+  async #register(run: PodRun, phase: 'Pending' | 'Running', ready: boolean): Promise<void> {
+    const r = { ...run.resource, status: { phase, ready, podIP: run.ip, startTime: run.resource.metadata.creationTimestamp } };
+    await this.#cli().apply({ resources: [r], platform: true });
+  }
+
+  #sidecarSpec(run: PodRun, role: 'sidecar' | 'gateway'): ProcSpec {
+    const args = [join(this.opts.distDir, 'proxy.js'), '--role', role, '--pod', run.name, '--namespace', run.namespace,
+      '--discovery', this.controlPlaneUrl, '--admin', '127.0.0.1:0', '--exit-with-stdin'];
+    if (role === 'sidecar') args.push('--outbound', '127.0.0.1:0');
+    else args.push('--bind-address', this.opts.bindAddress ?? '127.0.0.1', '--port-map', `8080=${this.opts.ingressPort}`);
+    return { name: `${run.name} istio-proxy`, command: process.execPath, args, env: process.env, cwd: this.opts.home, logFile: join(this.opts.home, 'logs', run.namespace, run.name, 'istio-proxy.log'), pipeStdin: true };
+  }
+
+  async #startProxy(run: PodRun, role: 'sidecar' | 'gateway'): Promise<{ outbound: number | null }> {
+    const sc = new Child(this.#sidecarSpec(run, role));
+    run.sidecar = sc;
+    const listening = await sc.waitEvent((e) => e.event === 'listening', 15_000, 'its proxy to listen');
+    await sc.waitEvent((e) => e.event === 'config' && e['status'] === 'applied', 15_000, 'its proxy to receive config');
+    void sc.exited.then(() => {
+      if (this.#stopping || run.sidecar !== sc) return;
+      log.warn('proxy exited; restarting it', { pod: run.name });
+      setTimeout(() => {
+        if (!this.#stopping) this.#startProxy(run, role).catch((e: unknown) => log.error('proxy restart failed', { pod: run.name, error: e }));
+      }, 500);
+    });
+    return { outbound: listening['outbound'] === null ? null : Number(listening['outbound']) };
+  }
+
+  async #startGateway(): Promise<void> {
+    const name = podName('istio-ingressgateway', GATEWAY_LABELS);
+    const run: PodRun = {
+      name, namespace: ROOT_NAMESPACE, ip: this.#addresses.allocate(), apps: [], gateway: true,
+      resource: {
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: { name, namespace: ROOT_NAMESPACE, labels: { ...GATEWAY_LABELS }, annotations: { [PodAnnotations.owner]: 'istio-ingressgateway' } },
+        spec: { serviceAccountName: 'istio-ingressgateway-service-account', containers: [{ name: 'istio-proxy', ports: [{ containerPort: 8080, name: 'http2' }] }] },
+      },
+    };
+    this.#pods.push(run);
+    await this.#register(run, 'Pending', false);
+    await this.#startProxy(run, 'gateway');
+    await waitForPort(this.opts.bindAddress ?? '127.0.0.1', this.opts.ingressPort, 15_000, () => !run.sidecar?.running);
+    await this.#register(run, 'Running', true);
+    this.ingressPort = this.opts.ingressPort;
+  }
+
+  async #startPod(dep: Resource<DeploymentSpec>, dir: string): Promise<void> {
+    const ns = dep.metadata.namespace ?? 'default';
+    const tpl = dep.spec.template;
+    const name = podName(dep.metadata.name, tpl);
+    const ip = this.#addresses.allocate();
+    const containers = tpl.spec.containers ?? [];
+    const appPorts: Record<string, string> = {};
+    const apps: PodRun['apps'] = [];
+    for (const c of containers) {
+      const ports = c.ports ?? [];
+      let first = 0;
+      for (const p of ports) {
+        const port = await freePort();
+        appPorts[String(p.containerPort)] = `127.0.0.1:${port}`;
+        if (!first) first = port;
+      }
+      apps.push({ spec: { name: `${name} ${c.name}`, command: '', args: [], env: {}, cwd: dir, logFile: join(this.opts.home, 'logs', ns, name, `${c.name}.log`), pipeStdin: false }, restarts: 0, port: first });
+    }
+    const labels = { ...(tpl.metadata?.labels ?? {}) };
+    const run: PodRun = {
+      name, namespace: ns, ip, apps, gateway: false,
+      resource: {
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: {
+          name, namespace: ns, labels,
+          annotations: { ...(tpl.metadata?.annotations ?? {}), [PodAnnotations.appPorts]: JSON.stringify(appPorts), [PodAnnotations.sidecar]: '{"containers":["istio-proxy"]}', [PodAnnotations.owner]: dep.metadata.name },
+        },
+        spec: tpl.spec,
+      },
+    };
+    this.#pods.push(run);
+    await this.#register(run, 'Pending', false);
+    const { outbound } = await this.#startProxy(run, 'sidecar');
+    containers.forEach((c, i) => {
+      const a = apps[i];
+      if (a) a.spec = this.#appSpec(run, c, a.spec, a.port, outbound ?? 0, dir);
+    });
+    await Promise.all(apps.map((a) => this.#startApp(run, a)));
+    await this.#register(run, 'Running', true);
+  }
+
+  #appSpec(run: PodRun, c: Container, base: ProcSpec, port: number, outbound: number, dir: string): ProcSpec {
+    const env: Record<string, string | undefined> = { ...process.env };
+    for (const k of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']) delete env[k];
+    Object.assign(env, {
+      HOSTNAME: run.name, POD_NAME: run.name, POD_NAMESPACE: run.namespace, POD_IP: run.ip,
+      SERVICE_ACCOUNT: (run.resource.spec as { serviceAccountName?: string }).serviceAccountName ?? 'default',
+      ISTHMUS_DIST: this.opts.distDir, HOST: '127.0.0.1',
+      HTTP_PROXY: `http://127.0.0.1:${outbound}`, http_proxy: `http://127.0.0.1:${outbound}`,
+    });
+    if (port) env['PORT'] = String(port);
+    for (const e of c.env ?? []) env[e.name] = expandVars(e.value ?? '', env);
+    const argv = [...(c.command ?? []), ...(c.args ?? [])].map((s) => expandVars(s, env));
+    if (argv.length === 0) throw new Error(`pod ${run.name}: container ${c.name} has no command; the local platform runs containers by their command and args`);
+    const [cmd, ...args] = argv as [string, ...string[]];
+    return { ...base, command: cmd === 'node' ? process.execPath : cmd, args, env, cwd: c.workingDir ? resolve(dir, c.workingDir) : dir };
+  }
+
+  async #startApp(run: PodRun, a: PodRun['apps'][number]): Promise<void> {
+    const child = new Child(a.spec);
+    a.child = child;
+    if (a.port) await waitForPort('127.0.0.1', a.port, 20_000, () => !child.running);
+    void child.exited.then(({ code, signal }) => {
+      if (this.#stopping || a.child !== child) return;
+      a.restarts++;
+      const delay = Math.min(1000 * 2 ** Math.min(a.restarts - 1, 4), 10_000);
+      log.warn('app exited; restarting it', { pod: run.name, container: a.spec.name, code, signal, inMs: delay });
+      void this.#register(run, 'Running', false).catch(() => {});
+      setTimeout(() => {
+        if (this.#stopping) return;
+        this.#startApp(run, a).then(
+          () => this.#register(run, 'Running', true),
+          (e: unknown) => log.error('app restart failed', { pod: run.name, error: e }),
+        ).catch(() => {});
+      }, delay);
+    });
+  }
+
+  /** Stops every process this platform started: apps first, then proxies, then the control plane. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    await Promise.all(this.#pods.flatMap((p) => p.apps.map((a) => a.child?.stop() ?? Promise.resolve())));
+    await Promise.all(this.#pods.map((p) => p.sidecar?.stop() ?? Promise.resolve()));
+    await this.#cp?.stop();
+    removeMeshInfo(this.opts.home, process.pid);
+  }
+}
+
+/** Reads manifest files for `up`; the caller parses and reports errors. */
+export function manifestDir(file: string): string {
+  return file === '-' ? process.cwd() : dirname(resolve(file));
+}
+
+export function readManifest(file: string): string {
+  return readFileSync(file === '-' ? 0 : file, 'utf8');
+}
