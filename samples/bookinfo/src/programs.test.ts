@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { get } from './_testing.ts';
@@ -51,3 +52,27 @@ for (const { name, health } of PROGRAMS) {
     assert.equal(code, 0);
   });
 }
+
+test('details: an idle keep-alive connection does not hold up SIGTERM', async (t) => {
+  const { child, port } = await start(t, 'details');
+  const socket = net.connect(port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  await once(socket, 'connect');
+  socket.setEncoding('utf8');
+  let received = '';
+  const answered = new Promise<void>((resolve) => {
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      if (received.includes('Details is healthy')) resolve();
+    });
+  });
+  socket.write('GET /health HTTP/1.1\r\nHost: details:9080\r\nConnection: keep-alive\r\n\r\n');
+  await answered;
+  assert.match(received, /^HTTP\/1\.1 200/);
+  const closed = once(socket, 'close');
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const [code] = (await exited) as [number | null];
+  assert.equal(code, 0);
+  await closed;
+});
