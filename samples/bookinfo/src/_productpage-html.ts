@@ -223,7 +223,7 @@ export function renderIndexPage(urls: { details: string; reviews: string; rating
   const body = `<main class="page">
 <section class="card index">
 <h1>Bookinfo</h1>
-<p>A small bookstore made of four services. The product page below is assembled from the details and reviews services; some versions of reviews ask the ratings service for stars.</p>
+<p>A small bookstore made of four services. The product page is put together from the details and reviews services; some versions of reviews ask the ratings service for stars.</p>
 <div class="links">
 <a class="button" href="/productpage?u=normal">Product page as a normal user</a>
 <a class="button" href="/productpage?u=test">Product page as a test user</a>
