@@ -1,0 +1,100 @@
+// One request/response exchange as filters and the forwarder see it, independent of the
+// downstream protocol. The HTTP/1.1 connection implements it today; an HTTP/2 stream can
+// implement the same interface later without touching routing or forwarding.
+//
+// Bodies cross this interface as HTTP/1.1 wire bytes with the framing named by `bodyKind`
+// (Content-Length bytes, or chunked framing passed through unchanged), because the only upstream
+// codec is HTTP/1.1 and passing framing through avoids re-encoding.
+
+import type { ProxyRole } from '../api/index.ts';
+import type { RouteRequestView } from './router.ts';
+
+export type ListenerKind = 'outbound' | 'inbound' | 'gateway';
+
+/** How a message body is delimited on the wire. */
+export const BodyKind = {
+  None: 0,
+  Length: 1,
+  Chunked: 2,
+  /** Response only: the body runs until the upstream closes. */
+  UntilClose: 3,
+} as const;
+export type BodyKind = (typeof BodyKind)[keyof typeof BodyKind];
+
+/** Receives the request body from the exchange. */
+export interface RequestBodySink {
+  /** Wire bytes `buf[start, end)`. Returns false when the receiver wants no more until `resumeRequestBody`. */
+  onRequestData(buf: Buffer, start: number, end: number): boolean;
+  onRequestEnd(): void;
+}
+
+/** What the exchange tells the party producing its response. */
+export interface ResponseSource {
+  /** The downstream can take more response data (after respondData returned false). */
+  onDownstreamDrain(): void;
+  /** The downstream went away before the response finished; release upstream resources. */
+  onDownstreamAbort(): void;
+}
+
+export interface ResponseHeadInfo {
+  status: number;
+  reason: string;
+  /** End-to-end fields (lower-case names); hop-by-hop fields must already be removed. */
+  names: readonly string[];
+  values: readonly string[];
+  /** Lower-case names the upstream listed in Connection; dropped with the other hop-by-hop fields. */
+  connectionTokens: readonly string[] | null;
+  bodyKind: BodyKind;
+  /** For BodyKind.Length. */
+  contentLength: number;
+}
+
+export interface Exchange extends RouteRequestView {
+  readonly role: ProxyRole;
+  readonly listener: ListenerKind;
+  /** Port the request addressed (outbound: from the target/Host; otherwise the listener's config port). */
+  readonly port: number;
+  /** Remote address of the downstream peer. */
+  readonly clientAddress: string;
+  /** Request fields, lower-case names, as received. */
+  readonly names: readonly string[];
+  readonly values: readonly string[];
+  /** Lower-case names listed in the request's Connection header (hop-by-hop), or null. */
+  readonly connectionTokens: readonly string[] | null;
+  readonly bodyKind: BodyKind;
+  readonly contentLength: number;
+
+  // Telemetry, filled in along the way.
+  flags: string;
+  routeName: string;
+  clusterName: string;
+  endpointKey: string;
+
+  /** Starts delivering the request body (buffered bytes first). Call at most once. */
+  attachRequestBody(sink: RequestBodySink): void;
+  /** Resume delivery after onRequestData returned false. */
+  resumeRequestBody(): void;
+  /** Whether the request body has been fully received. */
+  readonly requestComplete: boolean;
+
+  /** Sets who produces the response, for drain and abort notifications. */
+  setResponseSource(src: ResponseSource | null): void;
+  /** True when the response data must be decoded (not chunked) because the downstream cannot take chunked framing. */
+  readonly wantsDecodedBody: boolean;
+  /** True once a response head has been sent. */
+  readonly responseStarted: boolean;
+  respondHead(head: ResponseHeadInfo): void;
+  /** Returns false when the downstream is congested; wait for onDownstreamDrain. */
+  respondData(buf: Buffer, start: number, end: number): boolean;
+  respondEnd(): void;
+  /** Abandons the exchange after the head was sent (the downstream connection is reset). */
+  abort(flag: string, reason: string): void;
+
+  /**
+   * A response the proxy generates itself: a short text body saying why, and
+   * `x-isthmus-reason: <flag> <reason>` (flag `-` when none applies).
+   */
+  localReply(status: number, flag: string, reason: string): void;
+  /** A configured direct response (no reason header). */
+  directReply(status: number, body: string): void;
+}

@@ -1,0 +1,579 @@
+// The downstream side of HTTP/1.1: one Http1ServerConnection per accepted socket, one
+// Http1Exchange per request on it. Requests on a connection are handled one at a time; pipelined
+// requests wait in the buffer until the previous response is complete. The connection knows
+// nothing about routing: it hands each parsed request to `ListenerContext.handler`.
+
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { ProxyRole } from '../api/index.ts';
+import { ChunkedDecoder } from './chunked-decoder.ts';
+import { clock, type ConnectionRegistry, type TimedConnection } from './connection-registry.ts';
+import { requestChannel, type RequestEvent } from './diagnostics.ts';
+import { HttpParseError } from './errors.ts';
+import { BodyKind, type Exchange, type ListenerKind, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from './exchange.ts';
+import type { Handler } from './filter.ts';
+import { isHopByHop } from './hop-by-hop.ts';
+import { authorityPort, findHeadEnd, MAX_HEAD_BYTES, parseRequestHead, parseTarget, type RequestHead } from './http1-parser.ts';
+import { ResponseFlag } from './response-flags.ts';
+import type { ProxyStats } from './stats.ts';
+import { statusText } from './status-text.ts';
+
+/** Per-listener state shared by its connections. `handler` is swapped when a config version is applied. */
+export interface ListenerContext {
+  readonly kind: ListenerKind;
+  readonly role: ProxyRole;
+  /** The port from the config (inbound/gateway); 0 for the outbound listener, which reads it from each request. */
+  readonly configPort: number;
+  handler: Handler;
+  readonly stats: ProxyStats;
+  readonly registry: ConnectionRegistry;
+  /** Open connections of this listener, drained when the listener is removed. */
+  readonly connections: Set<Http1ServerConnection>;
+}
+
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+/** Most pipelined bytes buffered while a response is pending before reading pauses. */
+const MAX_PIPELINED_BYTES = 64 * 1024;
+
+function uncork(s: Socket): void {
+  s.uncork();
+}
+
+function clientIp(socket: Socket): string {
+  const a = socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+export class Http1ServerConnection implements TimedConnection {
+  readonly socket: Socket;
+  readonly ctx: ListenerContext;
+  readonly clientAddress: string;
+  #ex: Http1Exchange | null = null;
+  /** Bytes received but not yet consumed: a partial head, or pipelined requests. */
+  #pending: Buffer | null = null;
+  /** How much of #pending has already been searched for the end of a head. */
+  #scanFrom = 0;
+  #feeding = false;
+  #paused = false;
+  #closed = false;
+  /** We sent FIN (or decided to): further input is discarded. */
+  #ending = false;
+  #draining = false;
+  /** When the connection became idle (no exchange). */
+  #idleSince: number;
+  /** When the first byte of the current (incomplete) head arrived; 0 when none. */
+  #headSince = 0;
+
+  constructor(socket: Socket, ctx: ListenerContext) {
+    this.socket = socket;
+    this.ctx = ctx;
+    this.clientAddress = clientIp(socket);
+    this.#idleSince = clock.now;
+    ctx.stats.downstreamConnections++;
+    ctx.stats.downstreamConnectionsActive++;
+    ctx.registry.add(this);
+    ctx.connections.add(this);
+    socket.setNoDelay(true);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    socket.on('drain', this.#onDrain);
+    if (ctx.registry.draining) this.drain();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  #onData = (chunk: Buffer): void => {
+    if (this.#ending || this.#closed) return;
+    const p = this.#pending;
+    if (p === null) {
+      this.#feed(chunk, 0);
+      return;
+    }
+    this.#pending = null;
+    this.#feed(Buffer.concat([p, chunk]), this.#scanFrom);
+  };
+
+  #onEnd = (): void => {
+    // The peer will send nothing more (we allow half-open sockets so a response can still go out).
+    const ex = this.#ex;
+    if (ex === null) {
+      this.#endSocket();
+    } else if (!ex.requestComplete) {
+      // The request can never complete.
+      this.socket.destroy();
+    } else {
+      ex.closeAfterResponse();
+    }
+  };
+
+  #onError = (): void => {
+    // 'close' follows; nothing to do beyond not crashing.
+  };
+
+  #onClose = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.ctx.stats.downstreamConnectionsActive--;
+    const ex = this.#ex;
+    this.#ex = null;
+    if (ex !== null) ex.downstreamClosed();
+    this.ctx.connections.delete(this);
+    this.ctx.registry.delete(this);
+  };
+
+  #onDrain = (): void => {
+    this.#ex?.downstreamDrained();
+  };
+
+  pauseReading(): void {
+    if (!this.#paused) {
+      this.#paused = true;
+      this.socket.pause();
+    }
+  }
+
+  resumeReading(): void {
+    if (this.#paused && !this.#closed) {
+      this.#paused = false;
+      this.socket.resume();
+    }
+  }
+
+  #stash(buf: Buffer, from: number): void {
+    this.#pending = from === 0 ? buf : buf.subarray(from);
+  }
+
+  /** Consumes bytes: heads, then request bodies; stops at pipelined data while a response is pending. */
+  #feed(buf: Buffer, scanFrom: number): void {
+    this.#feeding = true;
+    let i = 0;
+    try {
+      while (i < buf.length && !this.#ending && !this.#closed) {
+        const ex = this.#ex;
+        if (ex === null) {
+          const end = findHeadEnd(buf, i + scanFrom);
+          if (end === -1) {
+            if (buf.length - i > MAX_HEAD_BYTES) {
+              throw new HttpParseError('ISTHMUS_ERR_PROXY_HEADERS_TOO_LARGE', 431, `request header section larger than ${MAX_HEAD_BYTES} bytes`);
+            }
+            if (this.#headSince === 0) this.#headSince = Date.now();
+            this.#stash(buf, i);
+            this.#scanFrom = buf.length - i;
+            break;
+          }
+          scanFrom = 0;
+          this.#scanFrom = 0;
+          this.#headSince = 0;
+          const head = parseRequestHead(buf, i, end);
+          i = end;
+          this.#startExchange(head);
+          continue;
+        }
+        if (!ex.requestComplete) {
+          i = ex.feedBody(buf, i);
+          continue;
+        }
+        // The request is complete and its response pending: keep pipelined bytes for later.
+        this.#stash(buf, i);
+        this.#scanFrom = 0;
+        if (buf.length - i > MAX_PIPELINED_BYTES) this.pauseReading();
+        break;
+      }
+    } catch (e) {
+      this.#protocolError(e);
+    }
+    this.#feeding = false;
+  }
+
+  #startExchange(head: RequestHead): void {
+    const t = parseTarget(head.target);
+    let authority = t.authority ?? head.host;
+    if (authority === null) {
+      if (head.minor === 1) throw new HttpParseError('ISTHMUS_ERR_PROXY_BAD_MESSAGE', 400, 'missing Host header');
+      authority = '';
+    }
+    let port = this.ctx.configPort;
+    if (this.ctx.kind === 'outbound') {
+      port = authorityPort(authority, 80);
+      if (port < 0) throw new HttpParseError('ISTHMUS_ERR_PROXY_BAD_MESSAGE', 400, `invalid port in authority ${JSON.stringify(authority.slice(0, 64))}`);
+    }
+    const bodyKind = head.chunked ? BodyKind.Chunked : head.contentLength > 0 ? BodyKind.Length : BodyKind.None;
+    const ex = new Http1Exchange(this, head, authority, t.path, port, bodyKind);
+    this.#ex = ex;
+    if (head.expectContinue && bodyKind !== BodyKind.None) this.socket.write(CONTINUE);
+    if (head.method === 'CONNECT') {
+      ex.localReply(405, '-', 'CONNECT is not supported');
+      return;
+    }
+    try {
+      this.ctx.handler(ex);
+    } catch (e) {
+      // A bug in a filter must not take the connection (or the process) down with it.
+      if (!ex.responseStarted) ex.localReply(500, '-', `internal error: ${(e as Error).message}`);
+      else ex.abort('-', 'internal error');
+    }
+  }
+
+  /** A malformed request: answer with its status and close (or reset, if a response is under way). */
+  #protocolError(e: unknown): void {
+    const err = e instanceof HttpParseError ? e : null;
+    const status = err?.status ?? 400;
+    const reason = err?.message ?? `bad request: ${String(e)}`;
+    const ex = this.#ex;
+    if (ex !== null) {
+      if (ex.responseStarted) {
+        ex.abort(ResponseFlag.DownstreamProtocolError, reason);
+        return;
+      }
+      ex.localReply(status, ResponseFlag.DownstreamProtocolError, reason, true);
+      return;
+    }
+    this.ctx.stats.record(status, ResponseFlag.DownstreamProtocolError);
+    const body = `${reason}\n`;
+    const head =
+      `HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body, 'latin1')}\r\n` +
+      `x-isthmus-reason: ${ResponseFlag.DownstreamProtocolError} ${reasonHeader(reason)}\r\nconnection: close\r\n\r\n`;
+    this.socket.write(head + body, 'latin1');
+    this.#endSocket();
+  }
+
+  /** FIN our side, discard further input, destroy when the peer closes (or on the next sweep after a grace period). */
+  #endSocket(): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#pending = null;
+    this.#idleSince = clock.now;
+    this.resumeReading();
+    this.socket.end();
+  }
+
+  /** Called by the exchange when its response is complete and its request fully read. */
+  exchangeDone(ex: Http1Exchange, close: boolean): void {
+    if (this.#ex !== ex) return;
+    this.#ex = null;
+    this.#idleSince = clock.now;
+    if (close || this.#draining) {
+      this.#endSocket();
+      return;
+    }
+    if (this.#feeding) return; // #feed's loop goes on with the next pipelined request.
+    const p = this.#pending;
+    if (p !== null) {
+      this.#pending = null;
+      this.#feed(p, 0);
+    }
+    if (!this.#ending && this.#ex === null) this.resumeReading();
+  }
+
+  sweep(now: number): void {
+    if (this.#closed) return;
+    if (this.#ending) {
+      // Lingering close: give the peer a few seconds to read the response and close.
+      if (now - this.#idleSince > 5000) this.socket.destroy();
+      return;
+    }
+    if (this.#ex !== null) return;
+    const t = this.ctx.registry.timeouts;
+    if (this.#headSince !== 0) {
+      if (now - this.#headSince > t.headerMs) {
+        this.#protocolError(new HttpParseError('ISTHMUS_ERR_PROXY_BAD_MESSAGE', 408, 'request header not received in time'));
+      }
+    } else if (now - this.#idleSince > t.idleMs) {
+      this.#endSocket();
+    }
+  }
+
+  drain(): void {
+    this.#draining = true;
+    if (this.#ex === null) this.#endSocket();
+    else this.#ex.closeAfterResponse();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/** `x-isthmus-reason` value: one line, bounded. */
+function reasonHeader(reason: string): string {
+  const r = reason.length > 200 ? `${reason.slice(0, 200)}...` : reason;
+  return r.replace(/[^\t\x20-\x7e]/g, '?');
+}
+
+export class Http1Exchange implements Exchange {
+  readonly role: ProxyRole;
+  readonly listener: ListenerKind;
+  readonly method: string;
+  readonly authority: string;
+  readonly path: string;
+  readonly pathOnly: string;
+  readonly scheme = 'http';
+  readonly port: number;
+  readonly clientAddress: string;
+  readonly names: readonly string[];
+  readonly values: readonly string[];
+  readonly connectionTokens: readonly string[] | null;
+  readonly bodyKind: BodyKind;
+  readonly contentLength: number;
+
+  flags = '';
+  routeName = '';
+  clusterName = '';
+  endpointKey = '';
+  status = 0;
+
+  readonly #conn: Http1ServerConnection;
+  readonly #minor: number;
+  #closeAfter: boolean;
+  readonly #start: number;
+  // Request body.
+  #remaining: number;
+  readonly #decoder: ChunkedDecoder | null;
+  #sink: RequestBodySink | null = null;
+  #queue: Buffer[] | null = null;
+  #discard = false;
+  requestComplete: boolean;
+  // Response.
+  #src: ResponseSource | null = null;
+  responseStarted = false;
+  #responseDone = false;
+  #finished = false;
+
+  constructor(conn: Http1ServerConnection, head: RequestHead, authority: string, path: string, port: number, bodyKind: BodyKind) {
+    this.#conn = conn;
+    this.role = conn.ctx.role;
+    this.listener = conn.ctx.kind;
+    this.method = head.method;
+    this.authority = authority;
+    this.path = path;
+    const q = path.indexOf('?');
+    this.pathOnly = q === -1 ? path : path.slice(0, q);
+    this.port = port;
+    this.clientAddress = conn.clientAddress;
+    this.names = head.names;
+    this.values = head.values;
+    this.connectionTokens = head.connectionTokens;
+    this.bodyKind = bodyKind;
+    this.contentLength = head.contentLength;
+    this.#minor = head.minor;
+    this.#closeAfter = head.close;
+    this.#remaining = bodyKind === BodyKind.Length ? head.contentLength : 0;
+    this.#decoder = bodyKind === BodyKind.Chunked ? new ChunkedDecoder() : null;
+    this.requestComplete = bodyKind === BodyKind.None;
+    this.#start = performance.now();
+  }
+
+  header(name: string): string | undefined {
+    const names = this.names;
+    let out: string | undefined;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] === name) out = out === undefined ? (this.values[i] as string) : `${out},${this.values[i] as string}`;
+    }
+    return out;
+  }
+
+  get wantsDecodedBody(): boolean {
+    return this.#minor === 0;
+  }
+
+  // ---- request body ----
+
+  /** Consumes body bytes from `buf[i..]`; returns the index after the last body byte. Throws HttpParseError. */
+  feedBody(buf: Buffer, i: number): number {
+    let end: number;
+    if (this.#decoder === null) {
+      const n = Math.min(this.#remaining, buf.length - i);
+      this.#remaining -= n;
+      end = i + n;
+    } else {
+      end = this.#decoder.execute(buf, i, buf.length, null);
+    }
+    const done = this.#decoder === null ? this.#remaining === 0 : this.#decoder.done;
+    if (end > i && !this.#discard) {
+      const sink = this.#sink;
+      if (sink !== null) {
+        if (!sink.onRequestData(buf, i, end)) this.#conn.pauseReading();
+      } else {
+        // No receiver yet (the upstream is still connecting): hold the bytes and stop reading.
+        (this.#queue ??= []).push(buf.subarray(i, end));
+        this.#conn.pauseReading();
+      }
+    }
+    if (done) {
+      this.requestComplete = true;
+      if (this.#discard) this.#maybeDone();
+      else if (this.#sink !== null) this.#sink.onRequestEnd();
+    }
+    return end;
+  }
+
+  attachRequestBody(sink: RequestBodySink): void {
+    if (this.#discard) return;
+    this.#sink = sink;
+    const q = this.#queue;
+    this.#queue = null;
+    let more = true;
+    if (q !== null) for (const b of q) more = sink.onRequestData(b, 0, b.length) && more;
+    if (this.requestComplete) sink.onRequestEnd();
+    else if (more) this.#conn.resumeReading();
+  }
+
+  resumeRequestBody(): void {
+    if (!this.requestComplete) this.#conn.resumeReading();
+  }
+
+  // ---- response ----
+
+  setResponseSource(src: ResponseSource | null): void {
+    this.#src = src;
+  }
+
+  closeAfterResponse(): void {
+    this.#closeAfter = true;
+    if (!this.responseStarted) return;
+    if (this.#responseDone) this.#maybeDone();
+  }
+
+  downstreamDrained(): void {
+    this.#src?.onDownstreamDrain();
+  }
+
+  downstreamClosed(): void {
+    if (this.#finished) return;
+    if (!this.#responseDone) {
+      this.#addFlag(ResponseFlag.DownstreamConnectionTermination);
+      const src = this.#src;
+      this.#src = null;
+      src?.onDownstreamAbort();
+    }
+    this.#finish();
+  }
+
+  respondHead(h: ResponseHeadInfo): void {
+    if (this.responseStarted || this.#conn.closed) return;
+    this.responseStarted = true;
+    this.status = h.status;
+    const close = this.#closeAfter || this.#conn.draining || !this.requestComplete || h.bodyKind === BodyKind.UntilClose || (this.#minor === 0 && h.bodyKind === BodyKind.Chunked);
+    this.#closeAfter = close;
+    let s = `HTTP/1.1 ${h.status} ${h.reason}\r\n`;
+    const names = h.names;
+    const values = h.values;
+    const dropTE = h.bodyKind === BodyKind.UntilClose;
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i] as string;
+      if (isHopByHop(n, h.connectionTokens) || (dropTE && n === 'transfer-encoding')) continue;
+      s += `${n}: ${values[i] as string}\r\n`;
+    }
+    s += close ? 'connection: close\r\n\r\n' : this.#minor === 0 ? 'connection: keep-alive\r\n\r\n' : '\r\n';
+    const sock = this.#conn.socket;
+    // One write for the head and whatever body follows in this tick.
+    sock.cork();
+    sock.write(s, 'latin1');
+    process.nextTick(uncork, sock);
+  }
+
+  respondData(buf: Buffer, start: number, end: number): boolean {
+    if (this.#conn.closed || this.method === 'HEAD') return true;
+    return this.#conn.socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+  }
+
+  respondEnd(): void {
+    if (this.#responseDone) return;
+    this.#responseDone = true;
+    this.#src = null;
+    if (!this.requestComplete) {
+      // The response finished before the request body (an early reply): drop the rest and close.
+      this.#discard = true;
+      this.#sink = null;
+      this.#queue = null;
+      this.#closeAfter = true;
+    }
+    this.#maybeDone();
+  }
+
+  #maybeDone(): void {
+    if (!this.#responseDone) return;
+    this.#finish();
+    if (this.requestComplete || this.#closeAfter) this.#conn.exchangeDone(this, this.#closeAfter);
+  }
+
+  abort(flag: string, _reason: string): void {
+    if (flag !== '-') this.#addFlag(flag);
+    this.#responseDone = true;
+    this.#src = null;
+    this.#finish();
+    this.#conn.socket.destroy();
+  }
+
+  #addFlag(f: string): void {
+    this.flags = this.flags === '' ? f : `${this.flags},${f}`;
+  }
+
+  localReply(status: number, flag: string, reason: string, forceClose = false): void {
+    if (this.responseStarted) {
+      this.abort(flag, reason);
+      return;
+    }
+    if (flag !== '-') this.#addFlag(flag);
+    const body = `${reason}\n`;
+    this.#writeLocal(status, body, `x-isthmus-reason: ${flag} ${reasonHeader(reason)}\r\n`, forceClose);
+  }
+
+  directReply(status: number, body: string): void {
+    if (this.responseStarted) return;
+    this.#writeLocal(status, body, '', false);
+  }
+
+  #writeLocal(status: number, body: string, extra: string, forceClose: boolean): void {
+    this.responseStarted = true;
+    this.status = status;
+    if (forceClose || !this.requestComplete || this.#conn.draining) this.#closeAfter = true;
+    const src = this.#src;
+    this.#src = null;
+    src?.onDownstreamAbort();
+    const len = Buffer.byteLength(body, 'utf8');
+    const conn = this.#closeAfter ? 'connection: close\r\n' : this.#minor === 0 ? 'connection: keep-alive\r\n' : '';
+    const head = `HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${len}\r\n${extra}${conn}\r\n`;
+    const sock = this.#conn.socket;
+    if (!sock.destroyed) {
+      if (this.method === 'HEAD' || len === 0) sock.write(head, 'latin1');
+      else {
+        sock.cork();
+        sock.write(head, 'latin1');
+        sock.write(body, 'utf8');
+        sock.uncork();
+      }
+    }
+    this.respondEnd();
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#conn.ctx.stats.record(this.status, this.flags);
+    if (requestChannel.hasSubscribers) {
+      const ev: RequestEvent = {
+        role: this.role,
+        listener: this.listener,
+        method: this.method,
+        authority: this.authority,
+        path: this.path,
+        status: this.status,
+        flags: this.flags === '' ? '-' : this.flags,
+        route: this.routeName,
+        cluster: this.clusterName,
+        endpoint: this.endpointKey,
+        durationMs: performance.now() - this.#start,
+      };
+      requestChannel.publish(ev);
+    }
+  }
+}

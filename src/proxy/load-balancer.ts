@@ -1,0 +1,108 @@
+// Clusters as the request path sees them: a frozen endpoint list plus a load-balancing cursor.
+// A cluster that persists across config versions keeps its round-robin cursor, so a push does
+// not send the next burst of requests to the first endpoint again.
+
+import type { Cluster, Endpoint, LbPolicy } from '../api/index.ts';
+
+/** What the forwarder needs from an upstream connection pool; set by the live proxy, null in simulation. */
+export interface EndpointPoolRef {
+  /** Requests in flight on this endpoint (for LEAST_REQUEST). */
+  readonly active: number;
+}
+
+export class EndpointRuntime {
+  readonly address: string;
+  readonly port: number;
+  /** `address:port`, the pool key and what telemetry reports. */
+  readonly key: string;
+  readonly pod: string | undefined;
+  /** The connection pool for this endpoint; attached after compile by the live proxy. */
+  pool: EndpointPoolRef | null = null;
+
+  constructor(e: Endpoint) {
+    this.address = e.address;
+    this.port = e.port;
+    this.key = e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+    this.pod = e.pod;
+  }
+}
+
+export class ClusterRuntime {
+  readonly name: string;
+  readonly lbPolicy: LbPolicy;
+  readonly endpoints: readonly EndpointRuntime[];
+  /** Next round-robin index. */
+  rr = 0;
+  readonly #random: () => number;
+
+  constructor(c: Cluster, endpoints: readonly EndpointRuntime[], random: () => number = Math.random) {
+    this.name = c.name;
+    this.lbPolicy = c.lbPolicy;
+    this.endpoints = endpoints;
+    this.#random = random;
+  }
+
+  /** Picks an endpoint, or null when there is none. `avoid` is skipped when another exists (connect retry). */
+  pick(avoid: EndpointRuntime | null = null): EndpointRuntime | null {
+    const eps = this.endpoints;
+    const n = eps.length;
+    if (n === 0) return null;
+    if (n === 1) {
+      const only = eps[0] as EndpointRuntime;
+      return only === avoid ? null : only;
+    }
+    let ep: EndpointRuntime;
+    switch (this.lbPolicy) {
+      case 'RANDOM':
+        ep = eps[Math.floor(this.#random() * n)] as EndpointRuntime;
+        break;
+      case 'LEAST_REQUEST': {
+        // Power of two choices, as Envoy's default LEAST_REQUEST.
+        const a = eps[Math.floor(this.#random() * n)] as EndpointRuntime;
+        const b = eps[Math.floor(this.#random() * n)] as EndpointRuntime;
+        ep = (b.pool?.active ?? 0) < (a.pool?.active ?? 0) ? b : a;
+        break;
+      }
+      default: {
+        // ROUND_ROBIN (and PASSTHROUGH, which has no endpoints of its own here).
+        const i = this.rr >= n ? 0 : this.rr;
+        this.rr = i + 1;
+        ep = eps[i] as EndpointRuntime;
+      }
+    }
+    if (ep === avoid) {
+      const i = eps.indexOf(ep);
+      ep = eps[(i + 1) % n] as EndpointRuntime;
+    }
+    return ep;
+  }
+}
+
+/** A route's weighted destinations, with cumulative weights computed once. */
+export class WeightedClusters {
+  readonly names: readonly string[];
+  /** Resolved clusters, null where the config names an unknown cluster (503 NC). */
+  readonly clusters: readonly (ClusterRuntime | null)[];
+  readonly #cumulative: readonly number[];
+  readonly #total: number;
+
+  constructor(names: readonly string[], weights: readonly number[], clusters: readonly (ClusterRuntime | null)[]) {
+    this.names = names;
+    this.clusters = clusters;
+    const cum: number[] = [];
+    let t = 0;
+    for (const w of weights) cum.push((t += w));
+    this.#cumulative = cum;
+    this.#total = t;
+  }
+
+  /** Index of the destination for a random number in [0, 1). */
+  pickIndex(r: number): number {
+    const n = this.#cumulative.length;
+    if (n === 1) return 0;
+    const x = r * this.#total;
+    const cum = this.#cumulative;
+    for (let i = 0; i < n; i++) if (x < (cum[i] as number)) return i;
+    return n - 1;
+  }
+}

@@ -1,0 +1,24 @@
+// Envoy response flags this proxy sets (Envoy `%RESPONSE_FLAGS%` short names).
+
+export const ResponseFlag = {
+  /** No healthy upstream host in the cluster. */
+  NoHealthyUpstream: 'UH',
+  /** Connecting to the upstream failed. */
+  UpstreamConnectionFailure: 'UF',
+  /** The upstream connection was terminated before a complete response. */
+  UpstreamConnectionTermination: 'UC',
+  /** No route (or route table, or virtual host) for the request. */
+  NoRouteFound: 'NR',
+  /** The route names a cluster the config does not have, or no destination at all. */
+  NoClusterFound: 'NC',
+  /** The downstream closed the connection before the response was complete. */
+  DownstreamConnectionTermination: 'DC',
+  /** The downstream sent a malformed request. */
+  DownstreamProtocolError: 'DPE',
+  /** The upstream sent a malformed response. */
+  UpstreamProtocolError: 'UPE',
+  /** The downstream did not send a complete request head in time. */
+  StreamIdleTimeout: 'SI',
+} as const;
+
+export type ResponseFlag = (typeof ResponseFlag)[keyof typeof ResponseFlag];

@@ -1,0 +1,249 @@
+// Keep-alive connections to upstream endpoints: one EndpointPool per `address:port`, holding a
+// bounded LIFO stack of idle sockets. Socket event handlers are installed once per socket and
+// dispatch to whoever owns the connection at the moment (an in-flight upstream request), so a
+// reused connection costs no new closures.
+
+import { connect, type Socket } from 'node:net';
+import type { Logger } from '../shared/index.ts';
+import { clock, type ConnectionRegistry } from './connection-registry.ts';
+import type { EndpointPoolRef } from './load-balancer.ts';
+import type { ProxyStats } from './stats.ts';
+
+/** The party using an upstream connection. */
+export interface UpstreamOwner {
+  onUpstreamConnect(conn: UpstreamConn): void;
+  onUpstreamData(chunk: Buffer): void;
+  /** The upstream sent FIN. */
+  onUpstreamEnd(): void;
+  /** The socket is gone. `connected` tells a connect failure from a later close. */
+  onUpstreamClose(err: Error | null, connected: boolean): void;
+  onUpstreamDrain(): void;
+}
+
+/** Idle connections kept per endpoint. */
+export const MAX_IDLE_PER_ENDPOINT = 128;
+
+export class UpstreamConn {
+  readonly socket: Socket;
+  readonly pool: EndpointPool;
+  owner: UpstreamOwner | null;
+  connected = false;
+  /** Requests this connection has carried (0 while the first one is in flight). */
+  uses = 0;
+  idleSince = 0;
+  #closed = false;
+  #error: Error | null = null;
+  #paused = false;
+
+  constructor(pool: EndpointPool, owner: UpstreamOwner) {
+    this.pool = pool;
+    this.owner = owner;
+    const s = connect({ host: pool.address, port: pool.port, noDelay: true });
+    this.socket = s;
+    s.setTimeout(pool.connectTimeoutMs);
+    s.on('connect', this.#onConnect);
+    s.on('timeout', this.#onTimeout);
+    s.on('data', this.#onData);
+    s.on('end', this.#onEnd);
+    s.on('error', this.#onError);
+    s.on('close', this.#onClose);
+    s.on('drain', this.#onDrain);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #onConnect = (): void => {
+    this.connected = true;
+    this.socket.setTimeout(0);
+    this.owner?.onUpstreamConnect(this);
+  };
+
+  #onTimeout = (): void => {
+    // Only armed while connecting.
+    if (!this.connected) this.socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' }));
+  };
+
+  #onData = (chunk: Buffer): void => {
+    const o = this.owner;
+    if (o !== null) o.onUpstreamData(chunk);
+    else this.destroy(); // Bytes on an idle connection: the upstream is confused; never reuse it.
+  };
+
+  #onEnd = (): void => {
+    const o = this.owner;
+    if (o !== null) o.onUpstreamEnd();
+    else this.destroy();
+  };
+
+  #onError = (e: Error): void => {
+    this.#error = e;
+  };
+
+  #onClose = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.pool.connClosed(this);
+    const o = this.owner;
+    this.owner = null;
+    o?.onUpstreamClose(this.#error, this.connected);
+  };
+
+  #onDrain = (): void => {
+    this.owner?.onUpstreamDrain();
+  };
+
+  pause(): void {
+    if (!this.#paused) {
+      this.#paused = true;
+      this.socket.pause();
+    }
+  }
+
+  resume(): void {
+    if (this.#paused) {
+      this.#paused = false;
+      this.socket.resume();
+    }
+  }
+
+  destroy(): void {
+    this.owner = null;
+    this.socket.destroy();
+  }
+}
+
+export class EndpointPool implements EndpointPoolRef {
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  readonly connectTimeoutMs: number;
+  /** Requests in flight. */
+  active = 0;
+  /** Open sockets (idle or busy). */
+  open = 0;
+  readonly #idle: UpstreamConn[] = [];
+  readonly #stats: ProxyStats;
+  #closed = false;
+
+  constructor(key: string, address: string, port: number, stats: ProxyStats, connectTimeoutMs: number) {
+    this.key = key;
+    this.address = address;
+    this.port = port;
+    this.#stats = stats;
+    this.connectTimeoutMs = connectTimeoutMs;
+  }
+
+  get idleCount(): number {
+    return this.#idle.length;
+  }
+
+  /** An idle connection (already connected), or null. */
+  takeIdle(owner: UpstreamOwner): UpstreamConn | null {
+    const idle = this.#idle;
+    while (idle.length > 0) {
+      const c = idle.pop() as UpstreamConn;
+      if (c.closed || c.socket.destroyed) continue;
+      c.owner = owner;
+      c.resume();
+      return c;
+    }
+    return null;
+  }
+
+  /** A new connection; the owner hears onUpstreamConnect or onUpstreamClose. */
+  connect(owner: UpstreamOwner): UpstreamConn {
+    this.open++;
+    this.#stats.upstreamConnections++;
+    this.#stats.upstreamConnectionsActive++;
+    return new UpstreamConn(this, owner);
+  }
+
+  /** Returns a connection whose last exchange completed cleanly. */
+  release(c: UpstreamConn): void {
+    c.owner = null;
+    c.uses++;
+    if (this.#closed || c.closed || this.#idle.length >= MAX_IDLE_PER_ENDPOINT) {
+      c.destroy();
+      return;
+    }
+    c.idleSince = clock.now;
+    c.resume(); // Read while idle, so a close by the upstream is noticed at once.
+    this.#idle.push(c);
+  }
+
+  connClosed(c: UpstreamConn): void {
+    this.open--;
+    this.#stats.upstreamConnectionsActive--;
+    const i = this.#idle.indexOf(c);
+    if (i !== -1) this.#idle.splice(i, 1);
+  }
+
+  /** Closes idle connections older than `maxIdleMs`. The oldest are at the bottom of the stack. */
+  expireIdle(now: number, maxIdleMs: number): void {
+    const idle = this.#idle;
+    while (idle.length > 0 && now - (idle[0] as UpstreamConn).idleSince > maxIdleMs) {
+      (idle.shift() as UpstreamConn).destroy();
+    }
+  }
+
+  /** The endpoint left the config: close idle sockets now, busy ones when their exchange ends. */
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#idle.splice(0)) c.destroy();
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+}
+
+/** All endpoint pools, kept in step with the applied config. */
+export class UpstreamPools {
+  readonly #pools = new Map<string, EndpointPool>();
+  readonly #stats: ProxyStats;
+  readonly #registry: ConnectionRegistry;
+  readonly #log: Logger;
+
+  constructor(stats: ProxyStats, registry: ConnectionRegistry, log: Logger) {
+    this.#stats = stats;
+    this.#registry = registry;
+    this.#log = log;
+    registry.addSweeper((now) => {
+      for (const p of this.#pools.values()) p.expireIdle(now, registry.timeouts.upstreamIdleMs);
+    });
+  }
+
+  get(key: string, address: string, port: number): EndpointPool {
+    let p = this.#pools.get(key);
+    if (p === undefined) {
+      p = new EndpointPool(key, address, port, this.#stats, this.#registry.timeouts.connectMs);
+      this.#pools.set(key, p);
+    }
+    return p;
+  }
+
+  /** Closes pools whose endpoint is no longer in `keep`. */
+  retain(keep: ReadonlySet<string>): void {
+    for (const [k, p] of this.#pools) {
+      if (!keep.has(k)) {
+        this.#log.debug('closing upstream pool', { endpoint: k, idle: p.idleCount, open: p.open });
+        p.close();
+        this.#pools.delete(k);
+      }
+    }
+  }
+
+  closeAll(): void {
+    for (const p of this.#pools.values()) p.close();
+    this.#pools.clear();
+  }
+
+  /** Open sockets across pools (for tests and /stats). */
+  openSockets(): number {
+    let n = 0;
+    for (const p of this.#pools.values()) n += p.open;
+    return n;
+  }
+}
