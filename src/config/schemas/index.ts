@@ -1,0 +1,4 @@
+export * from './common.ts';
+export * from './networking.ts';
+export * from './kube.ts';
+export * from './known-fields.ts';
