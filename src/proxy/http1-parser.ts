@@ -63,6 +63,15 @@ export function findHeadEnd(buf: Buffer, from: number): number {
   return i === -1 ? -1 : i + 4;
 }
 
+/**
+ * Skips CRLFs before a request line (RFC 9112 §2.2: a server SHOULD ignore at least one empty
+ * line there; some clients send one after a body). Returns the index of the first other byte.
+ */
+export function skipEmptyLines(buf: Buffer, i: number): number {
+  while (i + 1 < buf.length && buf[i] === 13 && buf[i + 1] === 10) i += 2;
+  return i;
+}
+
 function bad(message: string): HttpParseError {
   return new HttpParseError(ProxyErrorCode.BAD_MESSAGE, 400, message);
 }
@@ -188,10 +197,7 @@ function parseFields(lines: string[], head: MessageHead, isRequest: boolean): { 
 /** Splits a head (without its final blank line) into lines, refusing bare CR or LF. */
 function splitHead(buf: Buffer, start: number, end: number): string[] {
   // latin1 keeps one char per byte, so byte checks and char checks coincide.
-  let s = buf.toString('latin1', start, end - 4);
-  // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line.
-  while (s.startsWith('\r\n')) s = s.slice(2);
-  return s.split('\r\n');
+  return buf.toString('latin1', start, end - 4).split('\r\n');
 }
 
 /**
@@ -202,7 +208,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   if (end - start > MAX_HEAD_BYTES) {
     throw new HttpParseError(ProxyErrorCode.HEADERS_TOO_LARGE, 431, `request header section larger than ${MAX_HEAD_BYTES} bytes`);
   }
-  const lines = splitHead(buf, start, end);
+  const lines = splitHead(buf, skipEmptyLines(buf, start), end);
   const m = REQUEST_LINE.exec(lines[0] as string);
   if (m === null) throw bad(`malformed request line ${JSON.stringify((lines[0] as string).slice(0, 80))}`);
   if (m[3] !== '1' || (m[4] !== '1' && m[4] !== '0')) {

@@ -13,7 +13,7 @@ import { HttpParseError } from './errors.ts';
 import { BodyKind, type Exchange, type ListenerKind, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from './exchange.ts';
 import type { Handler } from './filter.ts';
 import { isHopByHop } from './hop-by-hop.ts';
-import { authorityPort, findHeadEnd, MAX_HEAD_BYTES, parseRequestHead, parseTarget, type RequestHead } from './http1-parser.ts';
+import { authorityPort, findHeadEnd, MAX_HEAD_BYTES, parseRequestHead, parseTarget, type RequestHead, skipEmptyLines } from './http1-parser.ts';
 import { ResponseFlag } from './response-flags.ts';
 import type { ProxyStats } from './stats.ts';
 import { statusText } from './status-text.ts';
@@ -159,6 +159,10 @@ export class Http1ServerConnection implements TimedConnection {
       while (i < buf.length && !this.#ending && !this.#closed) {
         const ex = this.#ex;
         if (ex === null) {
+          if (scanFrom === 0) {
+            i = skipEmptyLines(buf, i);
+            if (i >= buf.length) break;
+          }
           const end = findHeadEnd(buf, i + scanFrom);
           if (end === -1) {
             if (buf.length - i > MAX_HEAD_BYTES) {
@@ -194,7 +198,8 @@ export class Http1ServerConnection implements TimedConnection {
   }
 
   #startExchange(head: RequestHead): void {
-    const t = parseTarget(head.target);
+    // CONNECT carries an authority-form target; tunnels are not supported yet.
+    const t = head.method === 'CONNECT' ? { authority: head.host, path: head.target } : parseTarget(head.target);
     let authority = t.authority ?? head.host;
     if (authority === null) {
       if (head.minor === 1) throw new HttpParseError('ISTHMUS_ERR_PROXY_BAD_MESSAGE', 400, 'missing Host header');
