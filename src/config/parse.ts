@@ -1,14 +1,14 @@
 // Read a multi-document YAML file into resources. Each document is judged alone: a broken one
 // never stops the others. Every diagnostic gets the line and column of the field it is about.
 
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULT_NAMESPACE, type ObjectMeta, type Resource } from '../api/index.ts';
 import type { ConfigCode } from './codes.ts';
 import { formatPath, parsePath, resourceLabel, type Diagnostic, type PathSegment } from './diagnostic.ts';
 import { lookupKind } from './kinds.ts';
 import { locate, type LinePositions } from './locate.ts';
-import { knownFields } from './schemas/known-fields.ts';
+import { knownFields, schemaAt } from './schemas/known-fields.ts';
 import { suggest } from './suggest.ts';
 import { validateResource } from './validate.ts';
 import { isObj, str } from './validate-common.ts';
@@ -68,7 +68,7 @@ export function parseManifests(text: string, file: string, options: ParseOptions
         return line > lastLine ? { line: lastLine, col: lastCol } : { line, col: p.col };
       },
     };
-    const docs = parseAllDocuments(chunk.text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+    const docs = parseAllDocuments(chunk.text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
     for (const doc of docs) {
       documents.push(...readDocument(doc, { file, lines, index, defaultNamespace }));
       index++;
@@ -154,6 +154,18 @@ function readDocument(doc: Document.Parsed, ctx: DocContext): ParsedDocument[] {
   if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === undefined))) {
     return warnings.length > 0 ? [{ index: ctx.index, line, diagnostics: warnings }] : [];
   }
+
+  // Keys must be plain scalars: a resource is JSON underneath, and `{a: 1}: x` has no JSON form.
+  const complexKeys: Diagnostic[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        const pos = position(ctx, (pair.key as Node).range?.[0]);
+        complexKeys.push({ severity: 'error', code: 'ISTHMUS_ERR_CONFIG_YAML_SYNTAX', file: ctx.file, ...pos, path: '', message: 'invalid YAML: a mapping key must be a plain value, not a list or mapping' });
+      }
+    },
+  });
+  if (complexKeys.length > 0) return [{ index: ctx.index, line, diagnostics: [...warnings, ...complexKeys] }];
 
   let raw: unknown;
   try {
@@ -305,6 +317,11 @@ interface Issue {
   errors?: Issue[][];
 }
 
+function isIntegerSchema(s: z.ZodType | undefined): boolean {
+  const format = (s as { _zod?: { def?: { format?: unknown } } } | undefined)?._zod?.def?.format;
+  return typeof format === 'string' && format.includes('int');
+}
+
 function schemaDiagnostics(schema: z.ZodType, value: unknown): Diagnostic[] {
   const r = schema.safeParse(value);
   if (r.success) return [];
@@ -326,7 +343,10 @@ function schemaDiagnostics(schema: z.ZodType, value: unknown): Diagnostic[] {
         break;
       }
       case 'invalid_type': {
-        const expected = EXPECTED[raw.expected ?? ''] ?? raw.expected ?? 'another type';
+        let want = raw.expected ?? '';
+        // Integer schemas report `number` when the value is not a number at all.
+        if (want === 'number' && isIntegerSchema(schemaAt(schema, path))) want = 'int';
+        const expected = EXPECTED[want] ?? (want === '' ? 'another type' : want);
         let msg = `expected ${expected}, got ${describe(got)}`;
         if (raw.expected === 'string' && (typeof got === 'number' || typeof got === 'boolean')) msg += ` (quote it: "${String(got)}")`;
         add(path, 'ISTHMUS_ERR_CONFIG_INVALID_TYPE', msg);

@@ -24,38 +24,42 @@ import { validateVirtualService } from './validate-virtual-service.ts';
 
 /** Check one resource. Works on parsed manifests and on resources built in memory alike. */
 export function validateResource(r: Resource): Diagnostic[] {
-  const meta = obj(r.metadata as unknown) ?? {};
+  // Read defensively: callers may hand over objects that only claim to be resources.
+  const rec = obj(r as unknown) ?? {};
+  const kind = str(rec['kind']) ?? '';
+  const apiVersion = str(rec['apiVersion']) ?? '';
+  const meta = obj(rec['metadata']) ?? {};
   const name = str(meta['name']);
   const namespace = str(meta['namespace']);
-  const f = new Findings(resourceLabel(r.kind, name, namespace));
-  validateMetadata(f, r.kind, meta);
+  const f = new Findings(resourceLabel(kind, name, namespace));
+  validateMetadata(f, kind, meta);
 
   const ns = namespace ?? DEFAULT_NAMESPACE;
-  const { group } = splitApiVersion(r.apiVersion);
-  switch (`${group}/${r.kind}`) {
+  const { group } = splitApiVersion(apiVersion);
+  switch (`${group}/${kind}`) {
     case `${Kinds.VirtualService.group}/VirtualService`:
-      validateVirtualService(f, r.spec, ns);
+      validateVirtualService(f, rec['spec'], ns);
       break;
     case `${Kinds.DestinationRule.group}/DestinationRule`:
-      validateDestinationRule(f, r.spec, ns);
+      validateDestinationRule(f, rec['spec'], ns);
       break;
     case `${Kinds.Gateway.group}/Gateway`:
-      validateGateway(f, r.spec);
+      validateGateway(f, rec['spec']);
       break;
     case `${Kinds.ServiceEntry.group}/ServiceEntry`:
-      validateServiceEntry(f, r.spec);
+      validateServiceEntry(f, rec['spec']);
       break;
     case '/Service':
-      validateKubeService(f, r.spec);
+      validateKubeService(f, rec['spec']);
       break;
     case 'apps/Deployment':
-      validateDeployment(f, r.spec);
+      validateDeployment(f, rec['spec']);
       break;
     case '/Namespace':
     case '/ServiceAccount':
       break;
     default:
-      f.error([], 'ISTHMUS_ERR_CONFIG_UNKNOWN_KIND', `unsupported kind ${r.kind} in ${r.apiVersion}`);
+      f.error([], 'ISTHMUS_ERR_CONFIG_UNKNOWN_KIND', `unsupported kind ${JSON.stringify(kind)} in ${JSON.stringify(apiVersion)}`);
   }
   return f.diagnostics;
 }
