@@ -1,0 +1,88 @@
+// nginx in the three roles the benchmark needs: the upstream (a fixed 1 KB answer), and the two
+// reverse proxies of the reference pair. Each instance is a child process (`daemon off`) with one
+// worker and everything it writes (pid, error log, temp dirs) inside the run's temp dir.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Child, ProcessGroup } from './process-group.ts';
+import { waitForPort } from './wait-for-port.ts';
+
+/** The upstream's body: 1024 bytes of a fixed pattern, so a check can compare it byte for byte. */
+export const BODY = (() => {
+  const pattern = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return pattern.repeat(Math.ceil(1024 / pattern.length)).slice(0, 1024);
+})();
+
+export type NginxRole = { kind: 'upstream' } | { kind: 'proxy'; to: number };
+
+/** Connections nginx keeps per upstream and requests per connection: effectively unlimited, as the mesh proxies do. */
+const KEEPALIVE_REQUESTS = 1_000_000;
+
+export function nginxConfig(name: string, dir: string, port: number, role: NginxRole): string {
+  const tmp = join(dir, `${name}-temp`);
+  const lines = [
+    // As root, workers would otherwise switch to `nobody`; elsewhere the directive is refused.
+    ...(process.getuid?.() === 0 ? ['user root;'] : []),
+    'worker_processes 1;',
+    `pid ${join(dir, `${name}.pid`)};`,
+    `error_log ${join(dir, `${name}-error.log`)} warn;`,
+    'events { worker_connections 4096; }',
+    'http {',
+    '  access_log off;',
+    '  default_type text/plain;',
+    `  keepalive_requests ${KEEPALIVE_REQUESTS};`,
+    `  client_body_temp_path ${join(tmp, 'body')};`,
+    `  proxy_temp_path ${join(tmp, 'proxy')};`,
+    `  fastcgi_temp_path ${join(tmp, 'fastcgi')};`,
+    `  uwsgi_temp_path ${join(tmp, 'uwsgi')};`,
+    `  scgi_temp_path ${join(tmp, 'scgi')};`,
+  ];
+  if (role.kind === 'proxy') {
+    lines.push(
+      '  upstream next_hop {',
+      `    server 127.0.0.1:${role.to};`,
+      '    keepalive 64;',
+      `    keepalive_requests ${KEEPALIVE_REQUESTS};`,
+      '  }',
+    );
+  }
+  lines.push('  server {', `    listen 127.0.0.1:${port};`, '    location / {');
+  if (role.kind === 'upstream') {
+    lines.push(`      return 200 "${BODY}";`);
+  } else {
+    lines.push(
+      '      proxy_pass http://next_hop;',
+      '      proxy_http_version 1.1;',
+      '      proxy_set_header Connection "";',
+      // Forward the Host the client sent, as the mesh proxies do.
+      '      proxy_set_header Host $http_host;',
+    );
+  }
+  lines.push('    }', '  }', '}', '');
+  return lines.join('\n');
+}
+
+export interface RunningNginx {
+  name: string;
+  port: number;
+  child: Child;
+  /** Master and worker pids. */
+  pids(): number[];
+}
+
+/** Writes the config, starts `nginx -p dir -c conf -g 'daemon off;'` and waits until it accepts connections. */
+export async function startNginx(group: ProcessGroup, dir: string, name: string, port: number, role: NginxRole): Promise<RunningNginx> {
+  const conf = join(dir, `${name}.conf`);
+  writeFileSync(conf, nginxConfig(name, dir, port, role));
+  mkdirSync(join(dir, `${name}-temp`), { recursive: true });
+  const child = group.spawn(name, 'nginx', ['-p', `${dir}/`, '-c', conf, '-g', 'daemon off;']);
+  const errorLog = join(dir, `${name}-error.log`);
+  const logTail = () => (existsSync(errorLog) ? readFileSync(errorLog, 'utf8').slice(-2000) : '');
+  try {
+    await waitForPort(port, child, 5000);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${logTail()}`);
+  }
+  child.rememberTree();
+  return { name, port, child, pids: () => child.tree() };
+}
