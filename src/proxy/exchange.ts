@@ -86,6 +86,8 @@ export interface Exchange extends RouteRequestView {
   respondHead(head: ResponseHeadInfo): void;
   /** Returns false when the downstream is congested; wait for onDownstreamDrain. */
   respondData(buf: Buffer, start: number, end: number): boolean;
+  /** Sends a response head that is still held back (the head may wait to share a write with body bytes). */
+  respondFlush(): void;
   respondEnd(): void;
   /** Abandons the exchange after the head was sent (the downstream connection is reset). */
   abort(flag: string, reason: string): void;

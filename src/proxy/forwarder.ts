@@ -185,6 +185,8 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     this.#anyResponseBytes = true;
     try {
       this.#onData(chunk);
+      // A head that arrived without body bytes goes out now; streaming must not wait for the next chunk.
+      if (this.#state === R_BODY) this.#ex.respondFlush();
     } catch (e) {
       this.#protocolError((e as Error).message);
     }

@@ -35,9 +35,8 @@ const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 /** Most pipelined bytes buffered while a response is pending before reading pauses. */
 const MAX_PIPELINED_BYTES = 64 * 1024;
 
-function uncork(s: Socket): void {
-  s.uncork();
-}
+/** Bodies up to this size are copied behind the response head into a single write. */
+const SMALL_BODY = 16 * 1024;
 
 function clientIp(socket: Socket): string {
   const a = socket.remoteAddress ?? '';
@@ -349,6 +348,8 @@ export class Http1Exchange implements Exchange {
   // Response.
   #src: ResponseSource | null = null;
   responseStarted = false;
+  /** A response head waiting to go out with the first body bytes. */
+  #headPending: string | null = null;
   #responseDone = false;
   #finished = false;
 
@@ -478,19 +479,43 @@ export class Http1Exchange implements Exchange {
       s += `${n}: ${values[i] as string}\r\n`;
     }
     s += close ? 'connection: close\r\n\r\n' : this.#minor === 0 ? 'connection: keep-alive\r\n\r\n' : '\r\n';
-    const sock = this.#conn.socket;
-    // One write for the head and whatever body follows in this tick.
-    sock.cork();
-    sock.write(s, 'latin1');
-    process.nextTick(uncork, sock);
+    // Held until the first body bytes (or the end, or respondFlush) so head and body leave in one write.
+    this.#headPending = s;
   }
 
   respondData(buf: Buffer, start: number, end: number): boolean {
     if (this.#conn.closed || this.method === 'HEAD') return true;
-    return this.#conn.socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+    const sock = this.#conn.socket;
+    const head = this.#headPending;
+    if (head !== null) {
+      this.#headPending = null;
+      const n = end - start;
+      if (n <= SMALL_BODY) {
+        // One buffer, one write: cheaper than cork/uncork and a two-part writev.
+        const out = Buffer.allocUnsafe(head.length + n);
+        out.write(head, 0, 'latin1');
+        buf.copy(out, head.length, start, end);
+        return sock.write(out);
+      }
+      sock.cork();
+      sock.write(head, 'latin1');
+      const ok = sock.write(buf.subarray(start, end));
+      sock.uncork();
+      return ok;
+    }
+    return sock.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+  }
+
+  respondFlush(): void {
+    const head = this.#headPending;
+    if (head !== null) {
+      this.#headPending = null;
+      if (!this.#conn.closed) this.#conn.socket.write(head, 'latin1');
+    }
   }
 
   respondEnd(): void {
+    this.respondFlush();
     if (this.#responseDone) return;
     this.#responseDone = true;
     this.#src = null;
@@ -511,6 +536,7 @@ export class Http1Exchange implements Exchange {
   }
 
   abort(flag: string, _reason: string): void {
+    this.#headPending = null;
     if (flag !== '-') this.#addFlag(flag);
     this.#responseDone = true;
     this.#src = null;
