@@ -75,8 +75,9 @@ export async function startNginx(group: ProcessGroup, dir: string, name: string,
   const conf = join(dir, `${name}.conf`);
   writeFileSync(conf, nginxConfig(name, dir, port, role));
   mkdirSync(join(dir, `${name}-temp`), { recursive: true });
-  const child = group.spawn(name, 'nginx', ['-p', `${dir}/`, '-c', conf, '-g', 'daemon off;']);
   const errorLog = join(dir, `${name}-error.log`);
+  // -e: even before reading the config, log into the temp dir, not /var/log/nginx.
+  const child = group.spawn(name, 'nginx', ['-p', `${dir}/`, '-e', errorLog, '-c', conf, '-g', 'daemon off;']);
   const logTail = () => (existsSync(errorLog) ? readFileSync(errorLog, 'utf8').slice(-2000) : '');
   try {
     await waitForPort(port, child, 5000);
