@@ -5,7 +5,7 @@
 
 import type { ConfigCode } from './codes.ts';
 import { formatPath, type Diagnostic, type PathSegment } from './diagnostic.ts';
-import { parseDuration } from './duration.ts';
+import { parseDurationNanos } from './duration.ts';
 import { checkRe2 } from './re2.ts';
 
 export type Path = readonly PathSegment[];
@@ -142,27 +142,35 @@ export function labelValueProblem(value: string): string | undefined {
 }
 
 /** Labels (metadata, subsets, selectors, endpoint labels): valid keys and values. */
-export function checkLabels(f: Findings, path: Path, v: unknown, opts: { noWildcard?: boolean } = {}): void {
+export function checkLabels(f: Findings, path: Path, v: unknown): void {
   for (const [k, val] of entries(v)) {
     const kp = qualifiedNameProblem(k);
     if (kp !== undefined) f.error([...path, k], 'ISTHMUS_ERR_CONFIG_INVALID_LABEL', `invalid label "${k}": ${kp}`);
     if (typeof val !== 'string') continue;
-    if (opts.noWildcard === true && val.includes('*')) {
-      f.error([...path, k], 'ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', 'wildcard is not supported in selector');
-      continue;
-    }
     const vp = labelValueProblem(val);
     if (vp !== undefined) f.error([...path, k], 'ISTHMUS_ERR_CONFIG_INVALID_LABEL', `invalid label "${k}": ${vp}`);
   }
 }
 
-/** Workload selector labels (`matchLabels` / `labels`): no wildcards, no empty keys. */
-export function checkSelector(f: Findings, path: Path, v: unknown): void {
-  for (const [k] of entries(v)) {
-    if (k === '') f.error([...path, k], 'ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', 'key must not be empty');
-    else if (k.includes('*')) f.error([...path, k], 'ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', 'wildcard not allowed in label key match');
+/**
+ * Workload selector labels (`matchLabels` / `labels`): no empty keys, no wildcards in keys or
+ * values; a selector with no labels selects everything, which is most likely a mistake.
+ */
+export function checkSelector(f: Findings, path: Path, v: unknown, what = 'workload selector'): void {
+  const labels = entries(v);
+  for (const [k, val] of labels) {
+    const pair = JSON.stringify(`${k}=${typeof val === 'string' ? val : ''}`);
+    if (k === '') f.error([...path, k], 'ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', `empty key is not supported in selector: ${pair}`);
+    if (k.includes('*') || (typeof val === 'string' && val.includes('*'))) {
+      f.error([...path, k], 'ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', `wildcard is not supported in selector: ${pair}`);
+    }
   }
-  checkLabels(f, path, v, { noWildcard: true });
+  if (labels.length === 0) f.warn(path, 'ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', `${what} specified without labels: it selects every workload in the namespace`);
+  checkLabels(
+    f,
+    path,
+    Object.fromEntries(labels.filter(([k, val]) => k !== '' && !k.includes('*') && !(typeof val === 'string' && val.includes('*')))),
+  );
 }
 
 // ---- addresses and hosts -------------------------------------------------------------------
@@ -229,7 +237,8 @@ export function dnsNameProblem(name: string): string | undefined {
 
 /**
  * Why `host` is not a host as VirtualService, DestinationRule and ServiceEntry write them: `*`,
- * a wildcard prefix `*.example.com`, a DNS name (short names such as `reviews` included) or an IP.
+ * a wildcard first label (`*.example.com`, `*example.com`), a DNS name (short names such as
+ * `reviews` included) or an IP address.
  */
 export function wildcardHostProblem(host: string): string | undefined {
   if (host === '') return 'host must not be empty';
@@ -239,9 +248,45 @@ export function wildcardHostProblem(host: string): string | undefined {
   if (rest.startsWith('*')) {
     rest = rest.slice(1);
     if (rest.startsWith('.')) rest = rest.slice(1);
+    else if (rest.startsWith('-')) rest = rest.slice(1);
+    if (rest === '') return 'a wildcard needs a domain after it (`*.example.com`)';
   }
-  if (rest.includes('*')) return 'a wildcard is only allowed as the first label (`*.example.com`)';
+  if (rest.includes('*')) return 'a wildcard is only allowed in the first label (`*.example.com`)';
   return dnsNameProblem(rest);
+}
+
+/** A fully qualified name: DNS labels only, no wildcard; a trailing dot is allowed. */
+export function fqdnProblem(name: string): string | undefined {
+  if (name.includes('*')) return 'a wildcard is not a fully qualified domain name';
+  return dnsNameProblem(name.endsWith('.') ? name.slice(0, -1) : name);
+}
+
+/** A partial wildcard (`*foo.com`) is accepted in some places but discouraged. */
+export function isPartialWildcard(host: string): boolean {
+  return host.includes('*') && host !== '*' && !host.startsWith('*.');
+}
+
+/** Whether two hosts overlap: equal, or a wildcard of one covers the other. */
+export function hostsOverlap(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (x === y) return true;
+  const xw = x.startsWith('*');
+  const yw = y.startsWith('*');
+  if (xw && yw) return x.slice(1).endsWith(y.slice(1)) || y.slice(1).endsWith(x.slice(1));
+  if (xw) return y.endsWith(x.slice(1));
+  if (yw) return x.endsWith(y.slice(1));
+  return false;
+}
+
+/** Whether every name `a` stands for is also covered by `b` (`a.example.com` is a subset of `*.example.com`). */
+export function hostIsSubsetOf(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (x === y) return true;
+  if (!y.startsWith('*')) return false;
+  const suffix = y.slice(1);
+  return x.startsWith('*') ? x.slice(1).endsWith(suffix) : x.endsWith(suffix);
 }
 
 export function checkHost(f: Findings, path: Path, host: unknown, what = 'host'): void {
@@ -250,45 +295,63 @@ export function checkHost(f: Findings, path: Path, host: unknown, what = 'host')
   if (p !== undefined) f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_HOST', `invalid ${what} "${host}": ${p}`);
 }
 
-/** Short names resolve against the resource's namespace: `reviews` → `reviews.default.svc.cluster.local`. */
-export function resolveShortName(host: string, namespace: string, domainSuffix = 'cluster.local'): string {
-  if (host.includes('.') || host.includes('*') || isIP(host)) return host.toLowerCase();
-  return `${host}.${namespace}.svc.${domainSuffix}`.toLowerCase();
-}
-
-/** `mesh`, `name`, `namespace/name` or an FQDN gateway name. */
+/**
+ * Gateway references in a VirtualService: `mesh`, `<namespace>/<name>` (both DNS labels) or the
+ * legacy FQDN form `<name>.<namespace>.svc.cluster.local` (accepted with a warning).
+ */
 export function checkGatewayName(f: Findings, path: Path, v: unknown): void {
   if (typeof v !== 'string') return;
-  if (v === 'mesh') return;
-  const parts = v.split('/');
-  let ok = parts.length <= 2 && parts.every((p) => p !== '');
-  if (ok && parts.length === 2) ok = isDns1123Label(parts[0] as string) && isDns1123Subdomain(parts[1] as string);
-  else if (ok) ok = isDns1123Subdomain(v);
-  if (!ok) f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_GATEWAY', `invalid gateway name: "${v}" (expected mesh, <name> or <namespace>/<name>)`);
+  const code = 'ISTHMUS_ERR_CONFIG_INVALID_GATEWAY';
+  const slash = v.indexOf('/');
+  if (slash < 0) {
+    if (v.includes('.')) {
+      const parts = v.split('.');
+      f.warn(path, code, `using legacy gatewayName format "${v}"; prefer the <namespace>/<name> format: "${parts[1] ?? ''}/${parts[0] ?? ''}"`);
+    }
+    const p = fqdnProblem(v);
+    if (p !== undefined) f.error(path, code, `invalid gateway name: "${v}": ${p}`);
+    return;
+  }
+  const ns = v.slice(0, slash);
+  const name = v.slice(slash + 1);
+  if (ns === '' || name === '') {
+    f.error(path, code, `invalid gateway name: "${v}": config namespace and gateway name cannot be empty`);
+    return;
+  }
+  if (!isDns1123Label(ns)) f.error(path, code, `invalid gateway name: "${v}": invalid value for namespace: "${ns}"`);
+  if (!isDns1123Label(name)) f.error(path, code, `invalid gateway name: "${v}": invalid value for gateway name: "${name}"`);
 }
 
-/** exportTo: `.`, `*`, namespace names, and `~` (nowhere) where allowed. */
-export function checkExportTo(f: Findings, path: Path, v: unknown, allowNone: boolean): void {
-  const list = arr(v);
-  const seen = new Set<string>();
-  let hasPublic = false;
-  let hasOther = false;
+/**
+ * exportTo: `.` (this namespace), `*` (everywhere), namespace names, and `~` (nowhere) on
+ * ServiceEntry only. Returns the entries with `.` replaced by the namespace.
+ */
+export function checkExportTo(f: Findings, path: Path, v: unknown, namespace: string, isServiceEntry: boolean): Set<string> {
+  const code = 'ISTHMUS_ERR_CONFIG_INVALID_EXPORT_TO';
+  const list = arr(v).filter((e): e is string => typeof e === 'string');
+  const set = new Set<string>();
   list.forEach((e, i) => {
-    if (typeof e !== 'string') return;
-    if (seen.has(e)) f.error([...path, i], 'ISTHMUS_ERR_CONFIG_INVALID_EXPORT_TO', `duplicate entries in exportTo: ${e}`);
-    seen.add(e);
-    if (e === '*') hasPublic = true;
-    else hasOther = true;
-    if (e === '*' || e === '.') return;
-    if (e === '~') {
-      if (!allowNone) f.error([...path, i], 'ISTHMUS_ERR_CONFIG_INVALID_EXPORT_TO', 'exportTo ~ (no namespace) is only allowed on ServiceEntry');
+    const key = e === '.' ? namespace : e;
+    if (set.has(key)) {
+      f.error([...path, i], code, key !== e ? `duplicate entries in exportTo: . and current namespace ${namespace}` : `duplicate entries in exportTo for entry ${e}`);
       return;
     }
-    const p = dns1123LabelProblem(e);
-    if (p !== undefined) f.error([...path, i], 'ISTHMUS_ERR_CONFIG_INVALID_EXPORT_TO', `invalid exportTo namespace "${e}": ${p}`);
+    if (e === '~' && !isServiceEntry) {
+      f.error([...path, i], code, 'exportTo ~ (no namespace) is only allowed on ServiceEntry');
+      return;
+    }
+    if (e !== '*' && e !== '~' && e !== '.') {
+      const p = dns1123LabelProblem(e);
+      if (p !== undefined) {
+        f.error([...path, i], code, `invalid exportTo namespace "${e}": ${p}`);
+        return;
+      }
+    }
+    set.add(key);
   });
-  if (hasPublic && hasOther) f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_EXPORT_TO', 'cannot have both public (*) and non-public exportTo values for a resource');
-  if (seen.has('~') && seen.size > 1) f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_EXPORT_TO', 'exportTo ~ (no namespace) cannot be combined with other values');
+  if (set.has('*') && list.length > 1) f.error(path, code, 'cannot have both public (*) and non-public exportTo values for a resource');
+  if (set.has('~') && list.length > 1) f.error(path, code, 'cannot export service entry to no one (~) and someone');
+  return set;
 }
 
 // ---- numbers -------------------------------------------------------------------------------
@@ -306,10 +369,11 @@ export function checkPercent(f: Findings, path: Path, v: unknown, code: ConfigCo
   if (n < 0 || n > 100) f.error(path, code, `percentage ${n} is not in range 0..100`);
 }
 
-/** `{value: n}` percentages. */
+/** `{value: n}` percentages: 0, or 0.0001 to 100. */
 export function checkPercentObj(f: Findings, path: Path, v: unknown, code: ConfigCode = 'ISTHMUS_ERR_CONFIG_INVALID_PERCENT'): void {
-  const o = obj(v);
-  if (o !== undefined) checkPercent(f, [...path, 'value'], o['value'], code);
+  const n = num(obj(v)?.['value']);
+  if (n === undefined) return;
+  if (n < 0 || n > 100 || (n > 0 && n < 0.0001)) f.error([...path, 'value'], code, `percentage ${n} is neither 0.0, nor in range [0.0001, 100.0]`);
 }
 
 export function checkNonNegative(f: Findings, path: Path, v: unknown, message: string, code: ConfigCode): void {
@@ -319,20 +383,28 @@ export function checkNonNegative(f: Findings, path: Path, v: unknown, message: s
 
 // ---- durations -----------------------------------------------------------------------------
 
-/** A duration field: valid Go-style text, at least 1ms. Returns the milliseconds when valid. */
+/**
+ * A duration field: valid Go-style text, at least 1ms, whole milliseconds. Returns the
+ * milliseconds when valid.
+ */
 export function checkDuration(f: Findings, path: Path, v: unknown, opts: { allowZero?: boolean } = {}): number | undefined {
   if (typeof v !== 'string') return undefined;
-  const ms = parseDuration(v);
-  if (ms === undefined) {
-    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_DURATION', `invalid duration "${v}": expected a number with a unit, such as 10s, 1.5s, 500ms or 1m`);
+  const ns = parseDurationNanos(v);
+  const code = 'ISTHMUS_ERR_CONFIG_INVALID_DURATION';
+  if (ns === undefined) {
+    f.error(path, code, `invalid duration "${v}": expected a number with a unit, such as 10s, 1.5s, 500ms or 1m`);
     return undefined;
   }
-  if (opts.allowZero === true && ms === 0) return ms;
-  if (ms < 1) {
-    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_DURATION', `duration "${v}" must be a valid duration greater than 1ms`);
+  if (opts.allowZero === true && ns === 0n) return 0;
+  if (ns < 1_000_000n) {
+    f.error(path, code, `duration "${v}" must be a valid duration greater than 1ms`);
     return undefined;
   }
-  return ms;
+  if (ns % 1_000_000n !== 0n) {
+    f.error(path, code, `duration "${v}": only durations to ms precision are supported`);
+    return undefined;
+  }
+  return Number(ns / 1_000_000n);
 }
 
 // ---- string matches and regexes ------------------------------------------------------------
@@ -340,98 +412,156 @@ export function checkDuration(f: Findings, path: Path, v: unknown, opts: { allow
 export const MAX_REGEX_LENGTH = 1024;
 
 /** Compile `re` as RE2 would; report errors and, as a warning, valid RE2 the proxy cannot run. */
-export function checkRegex(f: Findings, path: Path, re: string): void {
+export function checkRegex(f: Findings, path: Path, re: string, where: string): void {
   if (re.length > MAX_REGEX_LENGTH) {
-    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_REGEX', `regex is too large, max length allowed is ${MAX_REGEX_LENGTH}`);
+    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_REGEX', `"${where}": regex is too large, max length allowed is ${MAX_REGEX_LENGTH}`);
     return;
   }
   const r = checkRe2(re);
   if (r.error !== undefined) {
     const hint = r.hint === undefined ? '' : ` (${r.hint})`;
-    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_REGEX', `"${re}": ${r.error}${hint}; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)`);
+    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_REGEX', `"${where}": ${r.error}${hint}; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)`);
   } else if (r.unsupported !== undefined) {
-    f.warn(path, 'ISTHMUS_ERR_CONFIG_INVALID_REGEX', `"${re}" is valid RE2 but isthmus cannot evaluate it yet: ${r.unsupported}`);
+    f.warn(path, 'ISTHMUS_ERR_CONFIG_INVALID_REGEX', `"${where}": "${re}" is valid RE2 but isthmus cannot evaluate it yet: ${r.unsupported}`);
   }
 }
 
 /**
- * A StringMatch: exactly one of exact/prefix/regex. `{}` is allowed only where it means "present"
- * (header, query parameter and withoutHeaders maps).
+ * A StringMatch sets one of exact, prefix or regex. Setting several is an error. Setting none
+ * means "present" in header, query parameter and withoutHeaders maps (`allowEmpty`); elsewhere it
+ * matches anything and gets a warning. An empty prefix is refused except for `uri`.
  */
-export function checkStringMatch(f: Findings, path: Path, v: unknown, where: string, opts: { allowEmpty?: boolean } = {}): void {
+export function checkStringMatch(f: Findings, path: Path, v: unknown, where: string, opts: { allowEmpty?: boolean; allowEmptyPrefix?: boolean } = {}): void {
   const m = obj(v);
   if (m === undefined) return;
+  const code = 'ISTHMUS_ERR_CONFIG_INVALID_MATCH';
   const set = (['exact', 'prefix', 'regex'] as const).filter((k) => has(m, k));
   if (set.length > 1) {
-    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_MATCH', `"${where}": string match must set exactly one of exact, prefix or regex (it sets ${set.join(' and ')})`);
+    f.error(path, code, `"${where}": string match must set exactly one of exact, prefix or regex (it sets ${set.join(' and ')})`);
   } else if (set.length === 0 && opts.allowEmpty !== true) {
-    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_MATCH', `"${where}": string match must set exactly one of exact, prefix or regex`);
+    f.warn(path, code, `"${where}": string match sets none of exact, prefix or regex, so it matches any value`);
   }
-  if (m['prefix'] === '') f.error([...path, 'prefix'], 'ISTHMUS_ERR_CONFIG_INVALID_MATCH', `"${where}": prefix string match should not be empty`);
-  if (m['regex'] === '') f.error([...path, 'regex'], 'ISTHMUS_ERR_CONFIG_INVALID_MATCH', `"${where}": regex string match should not be empty`);
-  else if (typeof m['regex'] === 'string') checkRegex(f, [...path, 'regex'], m['regex']);
+  if (m['prefix'] === '' && opts.allowEmptyPrefix !== true) f.error([...path, 'prefix'], code, `"${where}": prefix string match should not be empty`);
+  if (m['regex'] === '') f.error([...path, 'regex'], code, `"${where}": regex string match should not be empty`);
+  else if (typeof m['regex'] === 'string') checkRegex(f, [...path, 'regex'], m['regex'], where);
 }
 
-// ---- headers -------------------------------------------------------------------------------
+// ---- headers
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Pseudo-headers a match may name. */
+const PSEUDO_HEADERS: ReadonlySet<string> = new Set([':method', ':scheme', ':authority', ':path', ':status']);
+/** Gateway routes may match on JWT claims: `@request.auth.claims.<name>`. */
+export const JWT_CLAIM_PREFIX = '@request.auth.claims.';
 
 export function isHeaderToken(s: string): boolean {
   return TOKEN.test(s);
 }
 
 /**
- * A header name. In matches names must be lower case; pseudo-headers (`:path`, ...) are refused
- * unless `allowAuthority` lets `:authority` through.
+ * A header name in a match (`headers`, `withoutHeaders`): a token, one of the pseudo-headers, or
+ * a JWT claim. Header names are matched without regard to case; upper case gets a warning.
  */
-export function checkHeaderName(f: Findings, path: Path, name: string, opts: { lowerCase?: boolean; allowAuthority?: boolean } = {}): void {
+export function checkMatchHeaderName(f: Findings, path: Path, name: string): void {
+  const code = 'ISTHMUS_ERR_CONFIG_INVALID_HEADER';
   if (name === '') {
-    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_HEADER', 'header name cannot be empty');
+    f.error(path, code, 'header name cannot be empty');
     return;
   }
-  if (name.startsWith(':')) {
-    if (opts.allowAuthority === true && name === ':authority') return;
-    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_HEADER', `header name ${name} is not a valid header name: pseudo-headers cannot be used here`);
-    return;
-  }
+  if (name.startsWith(JWT_CLAIM_PREFIX) || PSEUDO_HEADERS.has(name)) return;
   if (!isHeaderToken(name)) {
-    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_HEADER', `header name ${name} is not a valid header name`);
+    f.error(path, code, `header name ${name} is not a valid header name`);
     return;
   }
-  if (opts.lowerCase === true && name !== name.toLowerCase()) {
-    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_HEADER', `header name ${name} is not a valid header name: header names in matches must be lower case (${name.toLowerCase()})`);
+  if (name !== name.toLowerCase()) {
+    f.warn(path, code, `header name ${name} should be lower case (${name.toLowerCase()}): header names are matched without regard to case`);
   }
 }
 
-/** Header value set by the proxy: no CR, LF or NUL. */
-export function checkHeaderValue(f: Findings, path: Path, name: string, value: unknown): void {
-  if (typeof value === 'string' && /[\r\n\0]/.test(value)) {
-    f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_HEADER', `header value for ${name} must not contain CR, LF or NUL`);
-  }
+/** A header name in a CORS policy: a token, or `*`. */
+export function checkCorsHeaderName(f: Findings, path: Path, name: string): void {
+  if (name === '') f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_CORS', 'header name cannot be empty');
+  else if (name !== '*' && !isHeaderToken(name)) f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_CORS', `header name ${name} is not a valid header name`);
 }
 
-/** `headers: {request: {set, add, remove}, response: {...}}`. */
-export function checkHeaderOperations(f: Findings, path: Path, v: unknown): void {
+// Control characters other than tab cannot appear in a header value.
+const HEADER_VALUE = /^[^\u0000-\u0008\u000A-\u001F\u007F]*$/;
+
+/**
+ * Why `value` is not a header value the proxy can set. `%` starts an Envoy command such as
+ * `%HOSTNAME%` or `%REQ(x-id)%` and must be closed; `%%` is a literal percent sign.
+ */
+export function headerValueProblem(value: string): string | undefined {
+  if (!HEADER_VALUE.test(value)) return 'control characters are not allowed';
+  let i = 0;
+  while (i < value.length) {
+    if (value[i] !== '%') {
+      i++;
+      continue;
+    }
+    if (value[i + 1] === '%') {
+      i += 2;
+      continue;
+    }
+    const m = /^%([A-Z][A-Z0-9_]*)/.exec(value.slice(i));
+    if (m === null) return `"%" at offset ${i} does not start a command such as %HOSTNAME% (write %% for a literal percent sign)`;
+    let j = i + m[0].length;
+    if (value[j] === '(') {
+      const close = value.indexOf(')', j);
+      if (close < 0) return `unclosed "(" in %${m[1] ?? ''}(...)%`;
+      j = close + 1;
+    }
+    const len = /^:\d+/.exec(value.slice(j));
+    if (len !== null) j += len[0].length;
+    if (value[j] !== '%') return `%${m[1] ?? ''} is not closed with "%"`;
+    i = j + 1;
+  }
+  return undefined;
+}
+
+export function checkHeaderValue(f: Findings, path: Path, value: unknown): void {
+  if (typeof value !== 'string') return;
+  const p = headerValueProblem(value);
+  if (p !== undefined) f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_HEADER', `header value configuration ${JSON.stringify(value)} is invalid: ${p}`);
+}
+
+/**
+ * `headers: {request: {set, add, remove}, response: {...}}`. Pseudo-headers cannot be changed,
+ * except `:authority` (or `host`) set or added on the request. Returns the values that set the
+ * request authority, for the "set only once" rule.
+ */
+export function checkHeaderOperations(f: Findings, path: Path, v: unknown): { path: Path; value: string }[] {
+  const authority: { path: Path; value: string }[] = [];
   const h = obj(v);
-  if (h === undefined) return;
+  if (h === undefined) return authority;
+  const code = 'ISTHMUS_ERR_CONFIG_INVALID_HEADER';
+  const checkName = (at: Path, name: string, mayBeAuthority: boolean) => {
+    if (name === '') f.error(at, code, 'header name cannot be empty');
+    else if (/[\r\n\0]/.test(name)) f.error(at, code, `header name ${JSON.stringify(name)} is not a valid header name`);
+    else if (mayBeAuthority && isAuthorityHeader(name)) return;
+    else if (name.toLowerCase() === 'host') f.error(at, code, `invalid header "${name}": cannot set Host header`);
+    else if (name.startsWith(':')) f.error(at, code, `invalid header "${name}": header cannot have ":" prefix`);
+  };
   for (const side of ['request', 'response'] as const) {
     const ops = obj(h[side]);
     if (ops === undefined) continue;
     const base = [...path, side];
-    const isReq = side === 'request';
     for (const op of ['set', 'add'] as const) {
-      const names = new Set<string>();
       for (const [name, value] of entries(ops[op])) {
-        checkHeaderName(f, [...base, op, name], name, { allowAuthority: isReq });
-        checkHeaderValue(f, [...base, op, name], name, value);
-        names.add(name.toLowerCase());
-      }
-      if (isReq && names.has(':authority') && names.has('host')) {
-        f.error([...base, op], 'ISTHMUS_ERR_CONFIG_INVALID_HEADER', 'authority header cannot be set multiple times');
+        const at = [...base, op, name];
+        checkName(at, name, side === 'request');
+        checkHeaderValue(f, at, value);
+        if (side === 'request' && isAuthorityHeader(name) && typeof value === 'string') authority.push({ path: at, value });
       }
     }
     arr(ops['remove']).forEach((name, i) => {
-      if (typeof name === 'string') checkHeaderName(f, [...base, 'remove', i], name);
+      if (typeof name === 'string') checkName([...base, 'remove', i], name, false);
     });
   }
+  return authority;
+}
+
+export function isAuthorityHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return n === ':authority' || n === 'host';
 }

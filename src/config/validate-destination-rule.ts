@@ -13,8 +13,10 @@ import {
   checkSelector,
   dns1123LabelProblem,
   entries,
+  fqdnProblem,
   has,
   int64,
+  isIP,
   isObj,
   nonEmpty,
   num,
@@ -51,22 +53,24 @@ export function validateDestinationRule(f: Findings, specValue: unknown, namespa
     if (sub['name'] === undefined || sub['name'] === null || name === '') {
       f.error([...sp, 'name'], 'ISTHMUS_ERR_CONFIG_INVALID_SUBSET', 'subset name cannot be empty');
     } else if (name !== undefined) {
-      const p = dns1123LabelProblem(name);
-      if (p !== undefined) f.error([...sp, 'name'], 'ISTHMUS_ERR_CONFIG_INVALID_SUBSET', `subset name is invalid: "${name}" ${p}`);
       if (names.has(name)) f.error([...sp, 'name'], 'ISTHMUS_ERR_CONFIG_INVALID_SUBSET', `duplicate subset names: ${name}`);
       names.add(name);
+      const p = dns1123LabelProblem(name);
+      if (p !== undefined) f.error([...sp, 'name'], 'ISTHMUS_ERR_CONFIG_INVALID_SUBSET', `subset name is invalid: ${name} (${p})`);
     }
     checkLabels(f, [...sp, 'labels'], sub['labels']);
     if (has(sub, 'trafficPolicy')) validateTrafficPolicy(f, [...sp, 'trafficPolicy'], sub['trafficPolicy']);
   });
 
-  checkExportTo(f, [...base, 'exportTo'], spec['exportTo'], false);
+  const exportTo = checkExportTo(f, [...base, 'exportTo'], spec['exportTo'], namespace, false);
   const ws = obj(spec['workloadSelector']);
   if (ws !== undefined) {
     checkSelector(f, [...base, 'workloadSelector', 'matchLabels'], ws['matchLabels']);
-    const exportTo = arr(spec['exportTo']);
-    if (exportTo.some((e) => e !== '.' && e !== namespace)) {
-      f.error([...base, 'exportTo'], 'ISTHMUS_ERR_CONFIG_INVALID_EXPORT_TO', 'destination rule with workload selector cannot have exportTo beyond current namespace');
+    // A rule for particular workloads stays in their namespace.
+    if (exportTo.size > 0) {
+      const code = 'ISTHMUS_ERR_CONFIG_INVALID_EXPORT_TO';
+      if (!exportTo.has(namespace)) f.error([...base, 'exportTo'], code, 'destination rule with workload selector cannot have exportTo beyond current namespace');
+      else if (exportTo.size > 1) f.error([...base, 'exportTo'], code, 'destination rule with workload selector cannot have multiple entries in exportTo');
     }
   }
 }
@@ -75,8 +79,12 @@ function validateTrafficPolicy(f: Findings, path: Path, value: unknown): void {
   const tp = obj(value);
   if (tp === undefined) return;
   const fields = ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'];
-  if (!fields.some((k) => nonEmpty(tp[k]))) {
+  if (!fields.some((k) => has(tp, k))) {
     f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_TRAFFIC_POLICY', 'traffic policy must have at least one field');
+    return;
+  }
+  if (has(tp, 'tunnel') && has(tp, 'proxyProtocol')) {
+    f.error(path, 'ISTHMUS_ERR_CONFIG_CONFLICT', 'tunnel and proxyProtocol must not be set together');
   }
   validatePolicyParts(f, path, tp);
 
@@ -86,71 +94,64 @@ function validateTrafficPolicy(f: Findings, path: Path, value: unknown): void {
     if (pp === undefined) return;
     const at = [...path, 'portLevelSettings', i];
     const port = obj(pp['port']);
-    const n = num(port?.['number']);
-    if (port === undefined || !has(port, 'number')) {
-      f.error([...at, 'port'], 'ISTHMUS_ERR_CONFIG_MISSING_FIELD', 'port traffic policy must specify a port number');
-    } else {
-      checkPort(f, [...at, 'port', 'number'], n);
+    if (port === undefined) f.error([...at, 'port'], 'ISTHMUS_ERR_CONFIG_MISSING_FIELD', 'portTrafficPolicy must have valid port');
+    else {
+      const n = num(port['number']);
+      checkPort(f, [...at, 'port', 'number'], port['number'] ?? 0);
       if (n !== undefined) {
-        if (ports.has(n)) f.error([...at, 'port', 'number'], 'ISTHMUS_ERR_CONFIG_DUPLICATE', `port traffic policy for port ${n} is already defined`);
+        if (ports.has(n)) f.warn([...at, 'port', 'number'], 'ISTHMUS_ERR_CONFIG_DUPLICATE', `port traffic policy for port ${n} is already defined; this one is ignored`);
         ports.add(n);
       }
     }
     if (!['loadBalancer', 'connectionPool', 'outlierDetection', 'tls'].some((k) => has(pp, k))) {
       f.error(at, 'ISTHMUS_ERR_CONFIG_INVALID_TRAFFIC_POLICY', 'port traffic policy must have at least one field');
-    }
-    validatePolicyParts(f, at, pp);
+    } else validatePolicyParts(f, at, pp);
   });
 
   const tunnel = obj(tp['tunnel']);
   if (tunnel !== undefined) {
     const at = [...path, 'tunnel'];
-    if (has(tp, 'proxyProtocol')) f.error(path, 'ISTHMUS_ERR_CONFIG_CONFLICT', 'tunnel and proxyProtocol must not be set together');
+    const code = 'ISTHMUS_ERR_CONFIG_INVALID_TRAFFIC_POLICY';
     const proto = str(tunnel['protocol']);
-    if (proto !== undefined && proto !== '' && proto !== 'CONNECT' && proto !== 'POST') {
-      f.error([...at, 'protocol'], 'ISTHMUS_ERR_CONFIG_INVALID_TRAFFIC_POLICY', `tunnel protocol must be "CONNECT" or "POST" (it is "${proto}")`);
+    if (proto !== undefined && proto !== '' && proto !== 'CONNECT' && proto !== 'POST') f.error([...at, 'protocol'], code, 'tunnel protocol must be "CONNECT" or "POST"');
+    const th = str(tunnel['targetHost']) ?? '';
+    if (!isIP(th) && fqdnProblem(th) !== undefined) {
+      f.error([...at, 'targetHost'], code, `tunnel target host must be valid FQDN or IP address: "${th}" ${th === '' ? 'is empty' : (fqdnProblem(th) ?? '')}`);
     }
-    if (!nonEmpty(tunnel['targetHost'])) f.error([...at, 'targetHost'], 'ISTHMUS_ERR_CONFIG_MISSING_FIELD', 'tunnel target host is required');
-    else {
-      const th = str(tunnel['targetHost']);
-      if (th !== undefined && wildcardHostProblem(th) !== undefined) {
-        f.error([...at, 'targetHost'], 'ISTHMUS_ERR_CONFIG_INVALID_HOST', `tunnel target host "${th}" is not a valid host name or IP address`);
-      }
-    }
-    if (!has(tunnel, 'targetPort')) f.error([...at, 'targetPort'], 'ISTHMUS_ERR_CONFIG_MISSING_FIELD', 'tunnel target port is required');
-    checkPort(f, [...at, 'targetPort'], tunnel['targetPort'], 'tunnel target port');
+    const tport = num(tunnel['targetPort']) ?? 0;
+    if (!Number.isInteger(tport) || tport < 1 || tport > 65535) f.error([...at, 'targetPort'], code, `tunnel target port is invalid: port number ${tport} must be in the range 1..65535`);
   }
 
   const pp = obj(tp['proxyProtocol']);
   if (pp !== undefined) {
     const v = pp['version'];
-    if (v !== undefined && v !== 'V1' && v !== 'V2') f.error([...path, 'proxyProtocol', 'version'], 'ISTHMUS_ERR_CONFIG_INVALID_ENUM', `invalid PROXY protocol version ${JSON.stringify(v)}; expected V1 or V2`);
+    if (v !== undefined && v !== 'V1' && v !== 'V2') f.error([...path, 'proxyProtocol', 'version'], 'ISTHMUS_ERR_CONFIG_INVALID_ENUM', `proxy protocol version is invalid: ${JSON.stringify(v)}`);
   }
 
   const rb = obj(tp['retryBudget']);
-  if (rb !== undefined) {
-    checkPercent(f, [...path, 'retryBudget', 'percent'], rb['percent'], 'ISTHMUS_ERR_CONFIG_INVALID_TRAFFIC_POLICY');
-  }
+  if (rb !== undefined) checkPercent(f, [...path, 'retryBudget', 'percent'], rb['percent'], 'ISTHMUS_ERR_CONFIG_INVALID_TRAFFIC_POLICY');
 }
 
 /** The parts a top-level, subset and port-level policy share. */
 function validatePolicyParts(f: Findings, path: Path, tp: Obj): void {
-  if (has(tp, 'loadBalancer')) validateLoadBalancer(f, [...path, 'loadBalancer'], tp['loadBalancer']);
+  if (has(tp, 'loadBalancer')) validateLoadBalancer(f, [...path, 'loadBalancer'], tp['loadBalancer'], has(tp, 'outlierDetection'));
   if (has(tp, 'connectionPool')) validateConnectionPool(f, [...path, 'connectionPool'], tp['connectionPool']);
   if (has(tp, 'outlierDetection')) validateOutlierDetection(f, [...path, 'outlierDetection'], tp['outlierDetection']);
   if (has(tp, 'tls')) validateClientTLS(f, [...path, 'tls'], tp['tls']);
 }
 
+/** Primality as Envoy tests it (1, 2 and 3 count as prime). */
 function isPrime(n: number): boolean {
-  if (n < 2) return false;
-  if (n % 2 === 0) return n === 2;
+  if (n !== 0 && n < 4) return true;
+  if (n % 2 === 0) return false;
   for (let d = 3; d * d <= n; d += 2) if (n % d === 0) return false;
   return true;
 }
 
-function validateLoadBalancer(f: Findings, path: Path, value: unknown): void {
+function validateLoadBalancer(f: Findings, path: Path, value: unknown, hasOutlier: boolean): void {
   const lb = obj(value);
   if (lb === undefined) return;
+  const code = 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER';
   const simple = lb['simple'];
   if (typeof simple === 'string') {
     if (!(SIMPLE_LB as readonly string[]).includes(simple)) {
@@ -165,31 +166,30 @@ function validateLoadBalancer(f: Findings, path: Path, value: unknown): void {
     const cp = [...path, 'consistentHash'];
     const keys = (['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'] as const).filter((k) => has(ch, k));
     if (keys.length > 1) f.error(cp, 'ISTHMUS_ERR_CONFIG_CONFLICT', `consistent hash may set only one hash key (it sets ${keys.join(' and ')})`);
-    if (keys.length === 0) f.error(cp, 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER', 'consistent hash must set one of httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName');
-    if (has(ch, 'httpHeaderName') && ch['httpHeaderName'] === '') f.error([...cp, 'httpHeaderName'], 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER', 'httpHeaderName must not be empty');
     const cookie = obj(ch['httpCookie']);
     if (cookie !== undefined) {
-      if (!nonEmpty(cookie['name'])) f.error([...cp, 'httpCookie', 'name'], 'ISTHMUS_ERR_CONFIG_MISSING_FIELD', 'cookie name is required');
+      if (!nonEmpty(cookie['name'])) f.error([...cp, 'httpCookie', 'name'], 'ISTHMUS_ERR_CONFIG_MISSING_FIELD', 'name required for HttpCookie');
       // A zero ttl asks for a session cookie.
       checkDuration(f, [...cp, 'httpCookie', 'ttl'], cookie['ttl'], { allowZero: true });
     }
     const ring = obj(ch['ringHash']);
     const maglev = obj(ch['maglev']);
     if (ring !== undefined && maglev !== undefined) f.error(cp, 'ISTHMUS_ERR_CONFIG_CONFLICT', 'consistent hash may set only one of ringHash or maglev');
-    if (has(ch, 'minimumRingSize') && (ring !== undefined || maglev !== undefined)) {
-      f.error(cp, 'ISTHMUS_ERR_CONFIG_CONFLICT', 'only one of MinimumRingSize or Maglev/Ringhash can be specified');
+    const minRing = int64(ch['minimumRingSize']);
+    if (minRing !== undefined && minRing !== 0) {
+      f.warn([...cp, 'minimumRingSize'], 'ISTHMUS_ERR_CONFIG_DEPRECATED', "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead");
+      if (ring !== undefined || maglev !== undefined) f.error(cp, 'ISTHMUS_ERR_CONFIG_CONFLICT', 'only one of MinimumRingSize or Maglev/Ringhash can be specified');
     }
-    if (has(ch, 'minimumRingSize')) f.warn([...cp, 'minimumRingSize'], 'ISTHMUS_ERR_CONFIG_DEPRECATED', 'minimumRingSize is deprecated, use ringHash.minimumRingSize');
-    const table = int64(maglev?.['tableSize']);
-    if (table !== undefined && table !== 0) {
-      if (!isPrime(table)) f.error([...cp, 'maglev', 'tableSize'], 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER', 'tableSize must be a prime number for maglev');
-      if (table >= MAGLEV_MAX_TABLE_SIZE) {
-        f.error([...cp, 'maglev', 'tableSize'], 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER', `tableSize must be less than ${MAGLEV_MAX_TABLE_SIZE} for maglev`);
-      }
+    if (maglev !== undefined) {
+      const at = [...cp, 'maglev', 'tableSize'];
+      const table = int64(maglev['tableSize']) ?? 0;
+      if (table === 0) f.error(at, code, 'tableSize must be set for maglev');
+      if (table >= MAGLEV_MAX_TABLE_SIZE) f.error(at, code, `tableSize must be less than ${MAGLEV_MAX_TABLE_SIZE} for maglev`);
+      if (!isPrime(table)) f.error(at, code, 'tableSize must be a prime number for maglev');
     }
   }
   const loc = obj(lb['localityLbSetting']);
-  if (loc !== undefined) validateLocality(f, [...path, 'localityLbSetting'], loc);
+  if (loc !== undefined) validateLocality(f, [...path, 'localityLbSetting'], loc, hasOutlier);
   if (has(lb, 'warmupDurationSecs')) {
     f.warn([...path, 'warmupDurationSecs'], 'ISTHMUS_ERR_CONFIG_DEPRECATED', 'warmupDurationSecs is deprecated, use warmup');
     checkDuration(f, [...path, 'warmupDurationSecs'], lb['warmupDurationSecs']);
@@ -197,33 +197,76 @@ function validateLoadBalancer(f: Findings, path: Path, value: unknown): void {
   const warmup = obj(lb['warmup']);
   if (warmup !== undefined) {
     const wp = [...path, 'warmup'];
-    if (!has(warmup, 'duration')) f.error([...wp, 'duration'], 'ISTHMUS_ERR_CONFIG_MISSING_FIELD', 'warmup duration is required');
+    if (!has(warmup, 'duration')) f.error([...wp, 'duration'], 'ISTHMUS_ERR_CONFIG_MISSING_FIELD', 'duration is required');
     checkDuration(f, [...wp, 'duration'], warmup['duration']);
-    checkPercent(f, [...wp, 'minimumPercent'], warmup['minimumPercent'], 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER');
+    const min = num(warmup['minimumPercent']);
+    if (min !== undefined && (min > 100 || min < 0)) f.error([...wp, 'minimumPercent'], code, 'minimumPercent value should be less than or equal to 100');
     const aggression = num(warmup['aggression']);
-    if (aggression !== undefined && aggression < 1) f.error([...wp, 'aggression'], 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER', `warmup aggression ${aggression} must be at least 1`);
+    if (aggression !== undefined && aggression < 1) f.error([...wp, 'aggression'], code, 'aggression should be greater than or equal to 1');
   }
 }
 
-function validateLocality(f: Findings, path: Path, loc: Obj): void {
-  if (nonEmpty(loc['distribute']) && nonEmpty(loc['failover'])) {
-    f.error(path, 'ISTHMUS_ERR_CONFIG_CONFLICT', "can not simultaneously set 'distribute' and 'failover'");
+const TOPOLOGY_LABELS: ReadonlySet<string> = new Set(['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone']);
+
+function validateLocality(f: Findings, path: Path, loc: Obj, hasOutlier: boolean): void {
+  const code = 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER';
+  const distribute = arr(loc['distribute']);
+  const failover = arr(loc['failover']);
+  const priority = arr(loc['failoverPriority']);
+  if (distribute.length > 0 && failover.length > 0) {
+    f.error(path, 'ISTHMUS_ERR_CONFIG_CONFLICT', "can not simultaneously specify 'distribute' and 'failover'");
+    return;
   }
-  arr(loc['distribute']).forEach((d, i) => {
+  if (failover.length > 0) {
+    priority.forEach((label, i) => {
+      if (typeof label === 'string' && TOPOLOGY_LABELS.has(label)) {
+        f.error([...path, 'failoverPriority', i], 'ISTHMUS_ERR_CONFIG_CONFLICT', `can not simultaneously set 'failover' and topology label '${label}' in 'failover_priority'`);
+      }
+    });
+  }
+  distribute.forEach((d, i) => {
     const dist = obj(d);
     if (dist === undefined) return;
+    const at = [...path, 'distribute', i];
     let total = 0;
-    for (const [, w] of entries(dist['to'])) total += num(w) ?? 0;
-    if (isObj(dist['to']) && total !== 100) {
-      f.error([...path, 'distribute', i, 'to'], 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER', `total weight of locality distribution from "${str(dist['from']) ?? ''}" must be 100 (it is ${total})`);
+    let badWeight = false;
+    for (const [locality, w] of entries(dist['to'])) {
+      const weight = num(w) ?? 0;
+      if (weight <= 0 || weight > 100) {
+        f.error([...at, 'to', locality], code, 'locality weight must be in range [1, 100]');
+        badWeight = true;
+      }
+      total += weight;
+      checkLocality(f, [...at, 'to', locality], locality);
     }
+    if (!badWeight && isObj(dist['to']) && total !== 100) f.error([...at, 'to'], code, `total locality weight ${total} != 100`);
+    const from = str(dist['from']);
+    if (from !== undefined) checkLocality(f, [...at, 'from'], from);
   });
-  arr(loc['failover']).forEach((fo, i) => {
+  if ((failover.length > 0 || priority.length > 0) && !hasOutlier) {
+    f.warn(path, code, 'outlier detection policy must be provided for failover');
+  }
+  failover.forEach((fo, i) => {
     const o = obj(fo);
-    if (o !== undefined && has(o, 'from') && o['from'] === o['to']) {
-      f.error([...path, 'failover', i], 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER', 'locality lb failover settings must specify different regions');
-    }
+    if (o === undefined) return;
+    const at = [...path, 'failover', i];
+    const from = str(o['from']) ?? '';
+    const to = str(o['to']) ?? '';
+    if (from === to) f.error(at, code, 'locality lb failover settings must specify different regions');
+    if (from.includes('/') || to.includes('/')) f.error(at, code, 'locality lb failover only specify region');
+    if (from.includes('*') || to.includes('*')) f.error(at, code, "locality lb failover region should not contain '*' wildcard");
   });
+}
+
+/** `region/zone/subzone`, with at most one `*`, at the end. */
+function checkLocality(f: Findings, path: Path, locality: string): void {
+  const code = 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER';
+  const stars = locality.split('*').length - 1;
+  if (stars > 1 || (stars === 1 && !locality.endsWith('*'))) {
+    f.error(path, code, `locality ${locality} wildcard '*' number can not exceed 1 and must be in the end`);
+  } else if (locality.split('/', 3).some((part) => part === '')) {
+    f.error(path, code, `locality ${locality} must not contain empty region/zone/subzone info`);
+  }
 }
 
 function validateConnectionPool(f: Findings, path: Path, value: unknown): void {
@@ -238,7 +281,8 @@ function validateConnectionPool(f: Findings, path: Path, value: unknown): void {
     checkNonNegative(f, [...tp, 'maxConnections'], tcp['maxConnections'], 'max connections must be non-negative', code);
     checkDuration(f, [...tp, 'connectTimeout'], tcp['connectTimeout']);
     checkDuration(f, [...tp, 'maxConnectionDuration'], tcp['maxConnectionDuration']);
-    checkDuration(f, [...tp, 'idleTimeout'], tcp['idleTimeout']);
+    // A zero TCP idle timeout turns the timeout off.
+    checkDuration(f, [...tp, 'idleTimeout'], tcp['idleTimeout'], { allowZero: true });
     const ka = obj(tcp['tcpKeepalive']);
     if (ka !== undefined) {
       checkDuration(f, [...tp, 'tcpKeepalive', 'time'], ka['time']);
@@ -274,7 +318,7 @@ function validateOutlierDetection(f: Findings, path: Path, value: unknown): void
   for (const k of ['consecutiveGatewayErrors', 'consecutive5xxErrors', 'consecutiveLocalOriginFailures'] as const) {
     checkNonNegative(f, [...path, k], od[k], `outlier detection ${k} must be non-negative`, code);
   }
-  if (has(od, 'consecutiveLocalOriginFailures') && od['splitExternalLocalOriginErrors'] !== true) {
+  if ((num(od['consecutiveLocalOriginFailures']) ?? 0) > 0 && od['splitExternalLocalOriginErrors'] !== true) {
     f.error([...path, 'consecutiveLocalOriginFailures'], code, 'outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false');
   }
   checkDuration(f, [...path, 'interval'], od['interval']);
@@ -292,6 +336,7 @@ function validateClientTLS(f: Findings, path: Path, value: unknown): void {
   }
   const code = 'ISTHMUS_ERR_CONFIG_INVALID_TLS';
   if (mode === 'ISTIO_MUTUAL') {
+    // The mesh supplies the certificates; none may be named.
     const forbidden: [string, string][] = [
       ['clientCertificate', 'client certificate'],
       ['privateKey', 'private key'],
@@ -302,8 +347,23 @@ function validateClientTLS(f: Findings, path: Path, value: unknown): void {
     for (const [k, what] of forbidden) {
       if (nonEmpty(tls[k])) f.error([...path, k], code, `ISTIO_MUTUAL TLS cannot have associated ${what}`);
     }
+    return;
   }
-  if (mode === 'MUTUAL' && !nonEmpty(tls['credentialName'])) {
+  if (tls['insecureSkipVerify'] === true) {
+    if (mode === 'SIMPLE' && (nonEmpty(tls['caCertificates']) || nonEmpty(tls['credentialName']) || has(tls, 'subjectAltNames'))) {
+      f.error([...path, 'insecureSkipVerify'], code, 'cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true');
+    }
+    if (mode === 'MUTUAL' && (nonEmpty(tls['caCertificates']) || has(tls, 'subjectAltNames'))) {
+      f.error([...path, 'insecureSkipVerify'], code, 'cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true');
+    }
+  }
+  if ((mode === 'SIMPLE' || mode === 'MUTUAL') && nonEmpty(tls['credentialName'])) {
+    if (['clientCertificate', 'caCertificates', 'privateKey', 'caCrl'].some((k) => nonEmpty(tls[k]))) {
+      f.error([...path, 'credentialName'], code, 'cannot specify client certificates or CA certificate or CA CRL If credentialName is set');
+    }
+    return;
+  }
+  if (mode === 'MUTUAL') {
     if (!nonEmpty(tls['clientCertificate'])) f.error([...path, 'clientCertificate'], code, 'client certificate required for mutual tls');
     if (!nonEmpty(tls['privateKey'])) f.error([...path, 'privateKey'], code, 'private key required for mutual tls');
   }

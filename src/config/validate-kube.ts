@@ -156,7 +156,10 @@ function validateContainer(f: Findings, path: Path, c: Obj, names: Set<string>):
     if (names.has(name)) f.error([...path, 'name'], 'ISTHMUS_ERR_CONFIG_DUPLICATE', `duplicate container name ${name}`);
     names.add(name);
   }
-  if (!nonEmpty(c['image'])) f.error([...path, 'image'], 'ISTHMUS_ERR_CONFIG_MISSING_FIELD', 'container image is required');
+  // Kubernetes runs an image; the local platform runs the command. One of them must say what to run.
+  if (!nonEmpty(c['image']) && arr(c['command']).length === 0) {
+    f.error([...path, 'image'], 'ISTHMUS_ERR_CONFIG_MISSING_FIELD', 'container image or command is required');
+  }
   const portNames = new Set<string>();
   arr(c['ports']).forEach((p, i) => {
     const port = obj(p);

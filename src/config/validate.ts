@@ -47,7 +47,7 @@ export function validateResource(r: Resource): Diagnostic[] {
       validateGateway(f, rec['spec']);
       break;
     case `${Kinds.ServiceEntry.group}/ServiceEntry`:
-      validateServiceEntry(f, rec['spec']);
+      validateServiceEntry(f, rec['spec'], ns);
       break;
     case '/Service':
       validateKubeService(f, rec['spec']);
@@ -71,12 +71,13 @@ function validateMetadata(f: Findings, kind: string, meta: Record<string, unknow
   } else if (typeof name === 'string') {
     // Namespaces are DNS labels, Services RFC 1035 labels (they become DNS names), the rest subdomains.
     let problem: string | undefined;
-    if (kind === 'Namespace') problem = dns1123LabelProblem(name);
+    // Gateways are named by DNS labels too: `<namespace>/<name>` references cannot hold dots.
+    if (kind === 'Namespace' || kind === 'Gateway') problem = dns1123LabelProblem(name);
     else if (kind === 'Service') {
       problem = dns1123LabelProblem(name);
       if (problem === undefined && !isRfc1035Label(name)) problem = 'must start with a lower case letter';
     } else problem = dns1123SubdomainProblem(name);
-    if (problem !== undefined) f.error(['metadata', 'name'], 'ISTHMUS_ERR_CONFIG_INVALID_NAME', `invalid name "${name}": ${problem}`);
+    if (problem !== undefined) f.error(['metadata', 'name'], 'ISTHMUS_ERR_CONFIG_INVALID_NAME', `invalid ${kind === 'Gateway' ? 'gateway ' : ''}name "${name}": ${problem}`);
   }
   const ns = str(meta['namespace']);
   if (ns !== undefined) {
