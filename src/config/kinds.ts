@@ -17,8 +17,8 @@ export interface SupportedKind {
 interface KindDef extends SupportedKind {
   /** The whole document: apiVersion, kind, metadata, spec and any kind-specific top-level fields. */
   schema: z.ZodType;
-  /** Whether `spec` may be left out (kinds with nothing to say there). */
-  specOptional: boolean;
+  /** Whether a missing `spec` is left missing (and reported) rather than read as `{}`. */
+  specRequired: boolean;
 }
 
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
@@ -27,9 +27,9 @@ function envelope(spec: z.ZodType, extra: z.ZodRawShape = {}): z.ZodType {
   return message({ apiVersion: z.string(), kind: z.string(), metadata: ObjectMeta, spec, status: z.unknown(), ...extra });
 }
 
-function def(kind: KindName, versions: readonly string[], spec: z.ZodType, opts: { specOptional?: boolean; extra?: z.ZodRawShape } = {}): KindDef {
+function def(kind: KindName, versions: readonly string[], spec: z.ZodType, opts: { specRequired?: boolean; extra?: z.ZodRawShape } = {}): KindDef {
   const info = Kinds[kind];
-  return { kind, group: info.group, versions, namespaced: info.namespaced, schema: envelope(spec, opts.extra), specOptional: opts.specOptional ?? false };
+  return { kind, group: info.group, versions, namespaced: info.namespaced, schema: envelope(spec, opts.extra), specRequired: opts.specRequired ?? false };
 }
 
 const DEFS: readonly KindDef[] = [
@@ -37,13 +37,12 @@ const DEFS: readonly KindDef[] = [
   def('DestinationRule', ISTIO_VERSIONS, DestinationRuleSpec),
   def('Gateway', ISTIO_VERSIONS, GatewaySpec),
   def('ServiceEntry', ISTIO_VERSIONS, ServiceEntrySpec),
-  def('Namespace', ['v1'], AnySpec, { specOptional: true }),
+  def('Namespace', ['v1'], AnySpec),
   def('Service', ['v1'], KubeServiceSpec),
   def('ServiceAccount', ['v1'], AnySpec, {
-    specOptional: true,
     extra: { secrets: z.array(z.unknown()), imagePullSecrets: z.array(z.unknown()), automountServiceAccountToken: bool },
   }),
-  def('Deployment', ['v1'], DeploymentSpec),
+  def('Deployment', ['v1'], DeploymentSpec, { specRequired: true }),
 ];
 
 /** The kinds `parseManifests` accepts, with their served versions. */

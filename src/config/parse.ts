@@ -250,7 +250,7 @@ function readObject(raw: unknown, node: Node | null, ctx: DocContext, line: numb
   if (namespace !== undefined && namespace !== '') metadata.namespace = namespace;
   if (isObj(meta['labels'])) metadata.labels = meta['labels'] as Record<string, string>;
   if (isObj(meta['annotations'])) metadata.annotations = meta['annotations'] as Record<string, string>;
-  const spec = clean['spec'] !== undefined ? clean['spec'] : kind === 'Deployment' ? undefined : {};
+  const spec = clean['spec'] !== undefined ? clean['spec'] : def.specRequired ? undefined : {};
   const resource: Resource = { apiVersion, kind, metadata, spec };
 
   const semantic = validateResource(resource);

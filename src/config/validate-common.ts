@@ -98,10 +98,6 @@ export function isRfc1035Label(s: string): boolean {
   return s.length <= 63 && RFC1035_LABEL.test(s);
 }
 
-export function isDns1123Subdomain(s: string): boolean {
-  return s.length <= 253 && DNS1123_SUBDOMAIN.test(s);
-}
-
 /** Why `s` is not a DNS-1123 label, or undefined when it is one. */
 export function dns1123LabelProblem(s: string): string | undefined {
   if (s === '') return 'must not be empty';
@@ -287,12 +283,6 @@ export function hostIsSubsetOf(a: string, b: string): boolean {
   if (!y.startsWith('*')) return false;
   const suffix = y.slice(1);
   return x.startsWith('*') ? x.slice(1).endsWith(suffix) : x.endsWith(suffix);
-}
-
-export function checkHost(f: Findings, path: Path, host: unknown, what = 'host'): void {
-  if (typeof host !== 'string') return;
-  const p = wildcardHostProblem(host);
-  if (p !== undefined) f.error(path, 'ISTHMUS_ERR_CONFIG_INVALID_HOST', `invalid ${what} "${host}": ${p}`);
 }
 
 /**
