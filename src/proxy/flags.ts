@@ -34,7 +34,7 @@ export function parsePortMap(v: string): Map<number, number> {
 }
 
 /** Parses argv (without node and script) into proxy options. Throws IsthmusError BAD_FLAG. */
-export function parseProxyFlags(argv: string[]): Omit<StartProxyOptions, 'onEvent' | 'log'> & { discovery: string } {
+export function parseProxyFlags(argv: string[]): Omit<StartProxyOptions, 'onEvent' | 'log'> & { discovery: string; exitWithStdin: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -48,6 +48,7 @@ export function parseProxyFlags(argv: string[]): Omit<StartProxyOptions, 'onEven
         admin: { type: 'string' },
         'bind-address': { type: 'string' },
         'port-map': { type: 'string' },
+        'exit-with-stdin': { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
@@ -67,6 +68,7 @@ export function parseProxyFlags(argv: string[]): Omit<StartProxyOptions, 'onEven
   }
   return {
     role,
+    exitWithStdin: values['exit-with-stdin'] === true,
     podName: values.pod,
     namespace: values.namespace,
     discovery: values.discovery,

@@ -2,6 +2,7 @@
 //
 //   --role sidecar|gateway --pod NAME --namespace NS --discovery http://127.0.0.1:PORT
 //   [--outbound 127.0.0.1:PORT] [--admin 127.0.0.1:PORT] [--bind-address ADDR] [--port-map 8080=18080,...]
+//   [--exit-with-stdin]   (stop when stdin closes: the platform that started us is gone)
 //
 // stdout carries one JSON object per line: `listening` once the listeners are bound, `config`
 // for every version applied or rejected. Logs go to stderr. SIGTERM/SIGINT and POST
@@ -23,8 +24,9 @@ async function main(): Promise<void> {
     exiting = true;
     process.exit(0);
   };
+  const { exitWithStdin, ...opts } = flags;
   const running = await startProxy({
-    ...flags,
+    ...opts,
     onEvent: (ev: ProxyEvent) => process.stdout.write(`${JSON.stringify(ev)}\n`),
     onStopped: exit,
     log,
@@ -35,6 +37,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => quit('SIGTERM'));
   process.on('SIGINT', () => quit('SIGINT'));
+  if (exitWithStdin) {
+    process.stdin.on('end', () => quit('stdin closed'));
+    process.stdin.on('error', () => quit('stdin error'));
+    process.stdin.resume();
+  }
 }
 
 main().catch((e: unknown) => {

@@ -47,7 +47,7 @@ export class Mesh {
   }
 
   env(): NodeJS.ProcessEnv {
-    const env = { ...process.env, ISTHMUS_HOME: this.home };
+    const env: NodeJS.ProcessEnv = { ...process.env, ISTHMUS_HOME: this.home };
     delete env['HTTP_PROXY'];
     delete env['http_proxy'];
     return env;

@@ -85,8 +85,9 @@ export class PushHub {
       return;
     }
     c.last = cfg;
-    if (cfg.version === current) return;
     c.status.sent = cfg.version;
+    // A proxy that reconnects already running this version needs nothing sent.
+    if (cfg.version === current) return;
     this.pushes++;
     c.stream.send({ type: 'config', config: cfg });
   }
