@@ -21,6 +21,13 @@ export function loadYaml(file: string): Resource[] {
   return out;
 }
 
+export function parseYamlText(text: string): Resource[] {
+  const parsed = parseManifests(text, 'inline.yaml');
+  const errors = parsed.documents.flatMap((d) => d.diagnostics.filter((x) => x.severity === 'error'));
+  if (errors.length) throw new Error(errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+  return parsed.documents.flatMap((d) => (d.resource ? [d.resource] : []));
+}
+
 export function withDefaults(resources: Resource[], t0 = Date.parse('2026-01-01T00:00:00Z')): Resource[] {
   return resources.map((r, i) => ({
     ...r,
@@ -61,9 +68,9 @@ export function podsFor(resources: Resource[]): Resource[] {
 }
 
 /** Bookinfo + gateway + destination rules + the given networking files, as a snapshot. */
-export function bookinfoSnapshot(networking: string[] = []): MeshSnapshot {
+export function bookinfoSnapshot(networking: string[] = [], extraYaml = ''): MeshSnapshot {
   const files = [join(BOOKINFO, 'platform/bookinfo.yaml'), join(BOOKINFO, 'networking/bookinfo-gateway.yaml'), join(BOOKINFO, 'networking/destination-rule-all.yaml'), ...networking.map((f) => join(BOOKINFO, 'networking', f))];
-  const resources = withDefaults(files.flatMap(loadYaml));
+  const resources = withDefaults([...files.flatMap(loadYaml), ...(extraYaml ? parseYamlText(extraYaml) : [])]);
   // A later file's resource replaces an earlier one with the same kind/namespace/name, as apply does.
   const byKey = new Map<string, Resource>();
   for (const r of resources) {
