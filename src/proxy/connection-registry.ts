@@ -20,9 +20,11 @@ export interface Timeouts {
   upstreamIdleMs: number;
   /** Give up connecting to an upstream endpoint after this long. */
   connectMs: number;
+  /** How often deadlines are checked (their resolution). */
+  sweepMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: Timeouts = { idleMs: 60_000, headerMs: 30_000, upstreamIdleMs: 30_000, connectMs: 10_000 };
+export const DEFAULT_TIMEOUTS: Timeouts = { idleMs: 60_000, headerMs: 30_000, upstreamIdleMs: 30_000, connectMs: 10_000, sweepMs: 1000 };
 
 /** A coarse clock, refreshed by the sweep timer; good enough for second-grained deadlines. */
 export const clock = { now: Date.now() };
@@ -35,9 +37,9 @@ export class ConnectionRegistry {
   #emptyWaiters: (() => void)[] = [];
   readonly timeouts: Timeouts;
 
-  constructor(timeouts: Timeouts = DEFAULT_TIMEOUTS, sweepIntervalMs = 1000) {
+  constructor(timeouts: Timeouts = DEFAULT_TIMEOUTS) {
     this.timeouts = timeouts;
-    this.#timer = setInterval(() => this.#sweep(), sweepIntervalMs);
+    this.#timer = setInterval(() => this.#sweep(), timeouts.sweepMs);
     this.#timer.unref();
   }
 

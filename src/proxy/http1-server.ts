@@ -101,16 +101,10 @@ export class Http1ServerConnection implements TimedConnection {
   };
 
   #onEnd = (): void => {
-    // The peer will send nothing more (we allow half-open sockets so a response can still go out).
-    const ex = this.#ex;
-    if (ex === null) {
-      this.#endSocket();
-    } else if (!ex.requestComplete) {
-      // The request can never complete.
-      this.socket.destroy();
-    } else {
-      ex.closeAfterResponse();
-    }
+    // The client closed its side. Between requests that ends the connection; during one it is an
+    // abort (as nginx and Envoy treat it): the upstream request is cancelled and flagged DC.
+    if (this.#ex === null) this.#endSocket();
+    else this.socket.destroy();
   };
 
   #onError = (): void => {

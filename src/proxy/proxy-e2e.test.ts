@@ -248,7 +248,7 @@ describe('sidecar outbound', () => {
     assert.equal((await send(out, 'http://up:9080/304', { agent })).status, 304);
     assert.equal((await send(out, 'http://up:9080/after', { agent })).text, 'part1-part2');
 
-    const r10 = await raw(out, 'GET http://up:9080/x HTTP/1.0\r\n\r\n');
+    const r10 = await raw(out, 'GET http://up:9080/x HTTP/1.0\r\n\r\n', { end: false });
     assert.equal(statusLine(r10), 200);
     assert.doesNotMatch(r10, /transfer-encoding/i);
     assert.match(r10, /connection: close/);
@@ -507,5 +507,67 @@ describe('inbound and gateway', () => {
     assert.equal(pp.seen[0]?.headers['x-forwarded-proto'], 'http');
     const c = await curl(['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${real}/nothing-here`]);
     assert.equal(c.stdout, '404');
+  });
+});
+
+describe('connections and timeouts', () => {
+  test('a started head not finished in time gets 408; an idle keep-alive connection is closed', async (t) => {
+    const disco = await new FakeDiscovery(makeConfig({ version: 't1' })).start(t);
+    const proxy = await startTestProxy(t, { discovery: disco.url, timeouts: { headerMs: 50, idleMs: 100, sweepMs: 20 } });
+    await proxy.waitEvent(configEvent('t1'));
+    const out = proxy.outboundPort as number;
+    const slow = await raw(out, 'GET http://a/ HTTP/1.1\r\nHost: a\r\n', { end: false });
+    assert.equal(statusLine(slow), 408);
+    // Nothing sent at all: closed without a response.
+    assert.equal(await raw(out, '', { end: false }), '');
+  });
+
+  test('a client that goes away mid-response is recorded as DC and the upstream socket is dropped', async (t) => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((r) => (upstreamClosed = r));
+    const up = await startUpstream(t, 'stream', (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first part');
+      req.socket.on('close', () => upstreamClosed());
+    });
+    const cfg = makeConfig({ routes: [table('9080', ['s'], [fwd('r', [['s', 1]])])], clusters: [{ name: 's', endpoints: [ep(up.port)] }] });
+    const { out, proxy } = await sidecar(t, cfg);
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: out, path: 'http://s:9080/', headers: { host: 's:9080' }, agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', reject);
+    });
+    await closed;
+    await until(() => (proxy.proxy.stats.toJSON() as { requests: { byFlag: Record<string, number> } }).requests.byFlag['DC'] === 1, 'the DC flag');
+  });
+
+  test('pooled sockets to an endpoint are closed when the endpoint leaves the config', async (t) => {
+    const a = await startUpstream(t, 'a');
+    const b = await startUpstream(t, 'b');
+    const mk = (version: string, port: number) => makeConfig({ version, routes: [table('9080', ['svc'], [fwd('r', [['c', 1]])])], clusters: [{ name: 'c', endpoints: [ep(port)] }] });
+    const { out, disco, proxy } = await sidecar(t, mk('e1', a.port));
+    assert.equal((await send(out, 'http://svc:9080/')).text, 'a GET /');
+    const count = (s: http.Server) => new Promise<number>((r) => s.getConnections((_e, n) => r(n)));
+    assert.equal(await count(a.server), 1);
+    disco.push(mk('e2', b.port));
+    await proxy.waitEvent(configEvent('e2'));
+    await until(async () => (await count(a.server)) === 0, 'the pooled socket to a to close');
+    assert.equal((await send(out, 'http://svc:9080/')).text, 'b GET /');
+  });
+
+  test('POST /quitquitquit stops the proxy', async (t) => {
+    const disco = await new FakeDiscovery(makeConfig({ version: 'q' })).start(t);
+    let stopped!: () => void;
+    const done = new Promise<void>((r) => (stopped = r));
+    const proxy = await startTestProxy(t, { discovery: disco.url, onStopped: () => stopped() });
+    await proxy.waitEvent(configEvent('q'));
+    assert.equal((await send(proxy.adminPort, '/quitquitquit', { method: 'POST' })).status, 200);
+    await done;
+    await assert.rejects(send(proxy.outboundPort as number, 'http://a/'), /ECONNREFUSED/);
   });
 });
