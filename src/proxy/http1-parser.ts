@@ -14,13 +14,8 @@ export const MAX_HEADERS = 100;
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
-// RFC 9110 §5.6.2 token.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Field value: visible ASCII, SP, HTAB and obs-text; no CR, LF, NUL or other controls.
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/(\d)\.(\d)$/;
 const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
-const DIGITS = /^\d{1,15}$/;
 // Authority: reg-name or IPv4 or [IPv6], optional port. No userinfo, no path characters.
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::\d*)?$/;
 
@@ -98,37 +93,82 @@ function trimOws(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
-/** Parses the header fields of `lines[1..]` into `head` and applies the framing rules. */
-function parseFields(lines: string[], head: MessageHead, isRequest: boolean): { host: string | null; expect: boolean } {
-  const n = lines.length;
-  if (n - 1 > MAX_HEADERS) {
-    throw new HttpParseError(ProxyErrorCode.HEADERS_TOO_LARGE, 431, `too many header fields (${n - 1} > ${MAX_HEADERS})`);
+// Byte classes, indexed by char code (latin1: one char per byte).
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
+const VCHAR = new Uint8Array(256);
+VCHAR[9] = 1;
+for (let c = 0x20; c <= 0xff; c++) if (c !== 0x7f) VCHAR[c] = 1;
+
+/** Facts of a request head the field parser collects on the way. */
+interface FieldFacts {
+  host: string | null;
+  expect: boolean;
+}
+
+/** Content-Length value: digits only, at most 15 (so it stays a safe integer). -1 when invalid. */
+function parseLength(v: string): number {
+  const n = v.length;
+  if (n === 0 || n > 15) return -1;
+  let x = 0;
+  for (let i = 0; i < n; i++) {
+    const d = v.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    x = x * 10 + d;
   }
+  return x;
+}
+
+/**
+ * Parses the header fields of head text `s` from `pos` (the start of the line after the start
+ * line) into `head`, then applies the framing rules. One pass over the characters, no regexes:
+ * this runs twice per proxied request.
+ */
+function parseFields(s: string, pos: number, head: MessageHead, isRequest: boolean, facts: FieldFacts | null): void {
   let host: string | null = null;
   let hostCount = 0;
   let te: string | null = null;
-  let cl: string | null = null;
+  let cl = -1;
   let connection: string | null = null;
   let expect = false;
   const names = head.names;
   const values = head.values;
-  for (let i = 1; i < n; i++) {
-    const line = lines[i] as string;
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
-      if (line.length > 0 && (line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9)) throw bad('obsolete line folding is not accepted');
-      throw bad('header field without a name or colon');
+  const len = s.length;
+  let count = 0;
+  while (pos < len) {
+    let eol = s.indexOf('\r\n', pos);
+    if (eol === -1) eol = len;
+    if (++count > MAX_HEADERS) {
+      throw new HttpParseError(ProxyErrorCode.HEADERS_TOO_LARGE, 431, `too many header fields (more than ${MAX_HEADERS})`);
     }
-    const rawName = line.slice(0, colon);
-    if (!TOKEN.test(rawName)) {
-      if (rawName.charCodeAt(0) === 32 || rawName.charCodeAt(0) === 9) throw bad('obsolete line folding is not accepted');
-      throw bad(`invalid header field name ${JSON.stringify(rawName.slice(0, 64))}`);
+    // Name: token characters up to the colon.
+    let i = pos;
+    let upper = false;
+    for (; i < eol; i++) {
+      const c = s.charCodeAt(i);
+      if (TCHAR[c] !== 1) break;
+      if (c >= 65 && c <= 90) upper = true;
     }
-    const value = trimOws(line.slice(colon + 1));
-    if (!FIELD_VALUE.test(value)) throw bad(`invalid characters in header field ${JSON.stringify(rawName.slice(0, 64))}`);
-    const name = rawName.toLowerCase();
+    if (i === pos || i === eol || s.charCodeAt(i) !== 58 /* : */) {
+      const c0 = s.charCodeAt(pos);
+      if (c0 === 32 || c0 === 9) throw bad('obsolete line folding is not accepted');
+      if (i === eol || i === pos) throw bad('header field without a name or colon');
+      throw bad(`invalid header field name ${JSON.stringify(s.slice(pos, Math.min(eol, pos + 64)))}`);
+    }
+    const rawName = s.slice(pos, i);
+    // Value: trimmed of SP/HTAB, then checked for controls (bare CR or LF included).
+    i++;
+    while (i < eol && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
+    let ve = eol;
+    while (ve > i && (s.charCodeAt(ve - 1) === 32 || s.charCodeAt(ve - 1) === 9)) ve--;
+    for (let k = i; k < ve; k++) {
+      if (VCHAR[s.charCodeAt(k)] !== 1) throw bad(`invalid characters in header field ${JSON.stringify(rawName.slice(0, 64))}`);
+    }
+    const value = s.slice(i, ve);
+    const name = upper ? rawName.toLowerCase() : rawName;
     names.push(name);
     values.push(value);
+    pos = eol + 2;
     // Only a handful of names matter to the codec; a length switch keeps the common case to one compare.
     switch (name.length) {
       case 4:
@@ -146,12 +186,17 @@ function parseFields(lines: string[], head: MessageHead, isRequest: boolean): { 
       case 14:
         if (name === 'content-length') {
           // "5, 5" and repeated identical fields collapse; anything else is ambiguous.
-          for (const part of value.split(',')) {
-            const v = trimOws(part);
-            if (!DIGITS.test(v)) throw badFraming(`invalid Content-Length ${JSON.stringify(value.slice(0, 32))}`);
-            if (cl !== null && cl !== v && Number(cl) !== Number(v)) throw badFraming('multiple differing Content-Length values');
-            cl = v;
+          let v = parseLength(value);
+          if (v < 0) {
+            for (const part of value.split(',')) {
+              const pv = parseLength(trimOws(part));
+              if (pv < 0) throw badFraming(`invalid Content-Length ${JSON.stringify(value.slice(0, 32))}`);
+              if (v >= 0 && pv !== v) throw badFraming('multiple differing Content-Length values');
+              v = pv;
+            }
           }
+          if (cl >= 0 && cl !== v) throw badFraming('multiple differing Content-Length values');
+          cl = v;
         }
         break;
       case 17:
@@ -161,43 +206,57 @@ function parseFields(lines: string[], head: MessageHead, isRequest: boolean): { 
   }
   if (hostCount > 1) throw bad('multiple Host header fields');
   if (te !== null) {
-    if (cl !== null) throw badFraming('both Content-Length and Transfer-Encoding are present');
+    if (cl >= 0) throw badFraming('both Content-Length and Transfer-Encoding are present');
     if (head.minor === 0 && isRequest) throw badFraming('Transfer-Encoding in an HTTP/1.0 request');
-    const codings = splitList(te);
-    const last = codings[codings.length - 1];
-    if (last !== 'chunked') throw badFraming(`Transfer-Encoding final coding is not chunked (${JSON.stringify(te.slice(0, 64))})`);
-    for (let i = 0; i < codings.length - 1; i++) {
-      if (codings[i] === 'chunked') throw badFraming('chunked applied more than once');
+    if (te.length !== 7 || te.toLowerCase() !== 'chunked') {
+      const codings = splitList(te);
+      const last = codings[codings.length - 1];
+      if (last !== 'chunked') throw badFraming(`Transfer-Encoding final coding is not chunked (${JSON.stringify(te.slice(0, 64))})`);
+      for (let k = 0; k < codings.length - 1; k++) {
+        if (codings[k] === 'chunked') throw badFraming('chunked applied more than once');
+      }
     }
     head.chunked = true;
-  } else if (cl !== null) {
-    const len = Number(cl);
-    if (!Number.isSafeInteger(len)) throw badFraming('Content-Length too large');
-    head.contentLength = len;
+  } else if (cl >= 0) {
+    head.contentLength = cl;
   }
   let close = head.minor === 0;
   if (connection !== null) {
-    let extra: string[] | null = null;
-    let sawClose = false;
-    let sawKeepAlive = false;
-    for (const tok of splitList(connection)) {
-      if (tok === 'close') sawClose = true;
-      else if (tok === 'keep-alive') sawKeepAlive = true;
-      else (extra ??= []).push(tok);
+    const lc = connection.toLowerCase();
+    // The two common values without splitting.
+    if (lc === 'keep-alive') close = false;
+    else if (lc === 'close') close = true;
+    else {
+      let extra: string[] | null = null;
+      let sawClose = false;
+      let sawKeepAlive = false;
+      for (const tok of splitList(connection)) {
+        if (tok === 'close') sawClose = true;
+        else if (tok === 'keep-alive') sawKeepAlive = true;
+        else (extra ??= []).push(tok);
+      }
+      // `close` wins over keep-alive; keep-alive only matters to HTTP/1.0.
+      if (sawClose) close = true;
+      else if (sawKeepAlive) close = false;
+      head.connectionTokens = extra;
     }
-    // `close` wins over keep-alive; keep-alive only matters to HTTP/1.0.
-    if (sawClose) close = true;
-    else if (sawKeepAlive) close = false;
-    head.connectionTokens = extra;
   }
   head.close = close;
-  return { host, expect };
+  if (facts !== null) {
+    facts.host = host;
+    facts.expect = expect;
+  }
 }
 
-/** Splits a head (without its final blank line) into lines, refusing bare CR or LF. */
-function splitHead(buf: Buffer, start: number, end: number): string[] {
-  // latin1 keeps one char per byte, so byte checks and char checks coincide.
-  return buf.toString('latin1', start, end - 4).split('\r\n');
+/** The head as one string (latin1 keeps one char per byte), without its final blank line. */
+function headText(buf: Buffer, start: number, end: number): string {
+  return buf.toString('latin1', start, end - 4);
+}
+
+/** End of the start line in head text `s`. */
+function startLineEnd(s: string): number {
+  const i = s.indexOf('\r\n');
+  return i === -1 ? s.length : i;
 }
 
 /**
@@ -208,9 +267,11 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   if (end - start > MAX_HEAD_BYTES) {
     throw new HttpParseError(ProxyErrorCode.HEADERS_TOO_LARGE, 431, `request header section larger than ${MAX_HEAD_BYTES} bytes`);
   }
-  const lines = splitHead(buf, skipEmptyLines(buf, start), end);
-  const m = REQUEST_LINE.exec(lines[0] as string);
-  if (m === null) throw bad(`malformed request line ${JSON.stringify((lines[0] as string).slice(0, 80))}`);
+  const s = headText(buf, skipEmptyLines(buf, start), end);
+  const le = startLineEnd(s);
+  const line = s.slice(0, le);
+  const m = REQUEST_LINE.exec(line);
+  if (m === null) throw bad(`malformed request line ${JSON.stringify(line.slice(0, 80))}`);
   if (m[3] !== '1' || (m[4] !== '1' && m[4] !== '0')) {
     throw new HttpParseError(ProxyErrorCode.UNSUPPORTED_VERSION, 505, `HTTP version ${m[3]}.${m[4]} is not supported`);
   }
@@ -227,10 +288,11 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
     host: null,
     expectContinue: false,
   };
-  const f = parseFields(lines, head, true);
-  if (f.host !== null && !AUTHORITY.test(f.host)) throw bad(`invalid Host ${JSON.stringify(f.host.slice(0, 64))}`);
-  head.host = f.host;
-  head.expectContinue = f.expect && head.minor === 1;
+  const facts: FieldFacts = { host: null, expect: false };
+  parseFields(s, le + 2, head, true, facts);
+  if (facts.host !== null && !AUTHORITY.test(facts.host)) throw bad(`invalid Host ${JSON.stringify(facts.host.slice(0, 64))}`);
+  head.host = facts.host;
+  head.expectContinue = facts.expect && head.minor === 1;
   return head;
 }
 
@@ -239,9 +301,11 @@ export function parseResponseHead(buf: Buffer, start: number, end: number): Resp
   if (end - start > MAX_HEAD_BYTES) {
     throw new HttpParseError(ProxyErrorCode.HEADERS_TOO_LARGE, 502, `response header section larger than ${MAX_HEAD_BYTES} bytes`);
   }
-  const lines = splitHead(buf, start, end);
-  const m = STATUS_LINE.exec(lines[0] as string);
-  if (m === null) throw bad(`malformed status line ${JSON.stringify((lines[0] as string).slice(0, 80))}`);
+  const s = headText(buf, start, end);
+  const le = startLineEnd(s);
+  const line = s.slice(0, le);
+  const m = STATUS_LINE.exec(line);
+  if (m === null) throw bad(`malformed status line ${JSON.stringify(line.slice(0, 80))}`);
   if (m[1] !== '1' || (m[2] !== '1' && m[2] !== '0')) {
     throw new HttpParseError(ProxyErrorCode.UNSUPPORTED_VERSION, 502, `HTTP version ${m[1]}.${m[2]} is not supported`);
   }
@@ -258,7 +322,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number): Resp
     close: false,
     connectionTokens: null,
   };
-  parseFields(lines, head, false);
+  parseFields(s, le + 2, head, false, null);
   return head;
 }
 
