@@ -84,7 +84,10 @@ export interface Exchange extends RouteRequestView {
   /** True once a response head has been sent. */
   readonly responseStarted: boolean;
   respondHead(head: ResponseHeadInfo): void;
-  /** Returns false when the downstream is congested; wait for onDownstreamDrain. */
+  /**
+   * Response body bytes `buf[start, end)`, valid only during the call (the implementation copies
+   * what it keeps). Returns false when the downstream is congested; wait for onDownstreamDrain.
+   */
   respondData(buf: Buffer, start: number, end: number): boolean;
   /** Sends a response head that is still held back (the head may wait to share a write with body bytes). */
   respondFlush(): void;

@@ -206,7 +206,8 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
         const end = findHeadEnd(buf, i + this.#scanFrom);
         if (end === -1) {
           if (buf.length - i > MAX_HEAD_BYTES) throw new Error(`response header section larger than ${MAX_HEAD_BYTES} bytes`);
-          this.#pending = i === 0 ? buf : buf.subarray(i);
+          // Copied: the read buffer is reused.
+          this.#pending = Buffer.from(buf.subarray(i));
           this.#scanFrom = buf.length - i;
           return;
         }

@@ -300,6 +300,13 @@ export class Http1ServerConnection implements TimedConnection {
   }
 }
 
+/** A copy of `buf[start, end)`: response bytes arrive in a reused read buffer. */
+function copyOf(buf: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  buf.copy(out, 0, start, end);
+  return out;
+}
+
 /** `x-isthmus-reason` value: one line, bounded. */
 function reasonHeader(reason: string): string {
   const r = reason.length > 200 ? `${reason.slice(0, 200)}...` : reason;
@@ -493,11 +500,11 @@ export class Http1Exchange implements Exchange {
       }
       sock.cork();
       sock.write(head, 'latin1');
-      const ok = sock.write(buf.subarray(start, end));
+      const ok = sock.write(copyOf(buf, start, end));
       sock.uncork();
       return ok;
     }
-    return sock.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+    return sock.write(copyOf(buf, start, end));
   }
 
   respondFlush(): void {

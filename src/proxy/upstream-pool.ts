@@ -12,6 +12,7 @@ import type { ProxyStats } from './stats.ts';
 /** The party using an upstream connection. */
 export interface UpstreamOwner {
   onUpstreamConnect(conn: UpstreamConn): void;
+  /** Response bytes. `chunk` is only valid during the call (its memory is reused for the next read). */
   onUpstreamData(chunk: Buffer): void;
   /** The upstream sent FIN. */
   onUpstreamEnd(): void;
@@ -19,6 +20,9 @@ export interface UpstreamOwner {
   onUpstreamClose(err: Error | null, connected: boolean): void;
   onUpstreamDrain(): void;
 }
+
+/** Shared read buffer of every upstream socket (see UpstreamConn). */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /** Idle connections kept per endpoint. */
 export const MAX_IDLE_PER_ENDPOINT = 128;
@@ -38,12 +42,13 @@ export class UpstreamConn {
   constructor(pool: EndpointPool, owner: UpstreamOwner) {
     this.pool = pool;
     this.owner = owner;
-    const s = connect({ host: pool.address, port: pool.port, noDelay: true });
+    // Reads land in one buffer shared by all upstream sockets and go straight to the owner,
+    // skipping the Readable stream machinery; owners copy whatever must outlive the call.
+    const s = connect({ host: pool.address, port: pool.port, noDelay: true, onread: { buffer: READ_BUFFER, callback: this.#onRead } });
     this.socket = s;
     s.setTimeout(pool.connectTimeoutMs);
     s.on('connect', this.#onConnect);
     s.on('timeout', this.#onTimeout);
-    s.on('data', this.#onData);
     s.on('end', this.#onEnd);
     s.on('error', this.#onError);
     s.on('close', this.#onClose);
@@ -65,10 +70,11 @@ export class UpstreamConn {
     if (!this.connected) this.socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' }));
   };
 
-  #onData = (chunk: Buffer): void => {
+  #onRead = (n: number, buf: Buffer): boolean => {
     const o = this.owner;
-    if (o !== null) o.onUpstreamData(chunk);
+    if (o !== null) o.onUpstreamData(buf.subarray(0, n));
     else this.destroy(); // Bytes on an idle connection: the upstream is confused; never reuse it.
+    return true;
   };
 
   #onEnd = (): void => {
