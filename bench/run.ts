@@ -25,7 +25,7 @@ import { freePorts } from './lib/free-ports.ts';
 import { type RunningSidecar, startSidecar } from './lib/isthmus-sidecar.ts';
 import { clientSidecarConfig, SERVICE_AUTHORITY, serverSidecarConfig } from './lib/mesh-config.ts';
 import { type RunningNginx, startNginx } from './lib/nginx.ts';
-import { cpuTime, machineBusyCores, rssBytes } from './lib/proc-stats.ts';
+import { cpuTime, machineBusyCores, machineJiffies, rssBytes, stealShare } from './lib/proc-stats.ts';
 import { describeExit, ProcessGroup } from './lib/process-group.ts';
 import { type BenchResult, computeRatios, formatReport, type LatencyResult, median, type ShapeId, type ShapeResult, type ThroughputResult } from './lib/report.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
@@ -211,6 +211,7 @@ async function main(): Promise<void> {
   log(`warm-up: ${warmupSeconds} s of wrk -c64 per shape`);
   for (const s of shapes) await runWrk(group, s.port, SERVICE_AUTHORITY, 64, warmupSeconds);
 
+  const jiffiesBefore = machineJiffies();
   const tp = new Map<string, { wrk: WrkResult; userMicros: number; systemMicros: number }[]>();
   const lat = new Map<ShapeId, (PacedOutput & { cpuCores: number })[]>();
   for (let round = 0; round < rounds; round++) {
@@ -231,6 +232,7 @@ async function main(): Promise<void> {
     }
   }
   const loaded = new Map(shapes.map((s) => [s.id, rssOf(s)]));
+  const steal = stealShare(jiffiesBefore, machineJiffies());
 
   const notes: string[] = [];
   const results: ShapeResult[] = shapes.map((s) => {
@@ -291,6 +293,10 @@ async function main(): Promise<void> {
     notes.push(`the latency generator's timer ran up to ${worstLag.toFixed(1)} ms late (other load on the machine?); tail latencies are noisy`);
   }
 
+  if (steal > 0.05) {
+    notes.push(`the hypervisor took ${(steal * 100).toFixed(0)}% of this machine's CPU time during the measurements (steal): all numbers are noisy`);
+  }
+
   const sidecarStats: Record<string, unknown> = {};
   for (const sc of [clientSidecar, serverSidecar]) {
     try {
@@ -333,6 +339,7 @@ async function main(): Promise<void> {
       loadAverageAfter,
       otherBusyCoresBefore: busyBefore,
       otherBusyCoresAfter: busyAfter,
+      stealShareDuringMeasurements: steal,
     },
     shapes: results,
     ratios: computeRatios(results),

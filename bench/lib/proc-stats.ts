@@ -87,15 +87,28 @@ export function cpuTime(pids: readonly number[]): CpuTime {
   return { user, system };
 }
 
-function machineJiffies(): { busy: number; total: number } {
+export interface MachineJiffies {
+  busy: number;
+  /** Time the hypervisor gave this machine's CPUs to someone else. */
+  steal: number;
+  total: number;
+}
+
+/** The machine's CPU time counters so far, from /proc/stat. */
+export function machineJiffies(): MachineJiffies {
   const line = readFileSync('/proc/stat', 'latin1').split('\n')[0] ?? '';
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  // idle and iowait are fields 4 and 5.
-  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+  // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), steal: f[7] ?? 0, total };
 }
 
-/** CPU cores busy on the whole machine, averaged over `ms`: other load that would skew a run. */
+/** Share of CPU time stolen by the hypervisor between two readings (0..1). */
+export function stealShare(a: MachineJiffies, b: MachineJiffies): number {
+  return b.total > a.total ? (b.steal - a.steal) / (b.total - a.total) : 0;
+}
+
+/** CPU cores busy on the whole machine (steal included), averaged over `ms`: other load that would skew a run. */
 export async function machineBusyCores(ms: number, cores: number): Promise<number> {
   const a = machineJiffies();
   await new Promise((r) => setTimeout(r, ms));

@@ -62,7 +62,7 @@ export interface Ratios {
 export interface BenchResult {
   startedAt: string;
   settings: { durationSeconds: number; warmupSeconds: number; rounds: number; quick: boolean; rate: number; latencyConnections: number; proxyProgram: string };
-  machine: { cpus: number; cpuModel: string; node: string; nginx: string; wrk: string; loadAverageBefore: number[]; loadAverageAfter: number[]; otherBusyCoresBefore: number; otherBusyCoresAfter: number };
+  machine: { cpus: number; cpuModel: string; node: string; nginx: string; wrk: string; loadAverageBefore: number[]; loadAverageAfter: number[]; otherBusyCoresBefore: number; otherBusyCoresAfter: number; stealShareDuringMeasurements: number };
   shapes: ShapeResult[];
   ratios: Ratios;
   micro?: unknown;
