@@ -100,6 +100,8 @@ export class DiscoveryClient {
     });
     req.on('error', (e) => fail(`discovery connect failed: ${e.message}`));
     this.#req = req;
+    // Also bounds a control plane that accepts the connection but never answers.
+    this.#arm(fail);
   }
 
   #arm(fail: (why: string) => void): void {

@@ -151,15 +151,21 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     const ex = this.#ex;
     this.#head ??= buildRequestHead(ex);
     const sock = conn.socket;
+    if (ex.bodyKind === BodyKind.None) {
+      // The common case: the head is the whole request, one plain write.
+      sock.write(this.#head, 'latin1');
+      if (!this.#bodyAttached) {
+        this.#bodyAttached = true;
+        ex.attachRequestBody(this);
+      } else this.#requestSent = true; // A retry: the head is the whole request.
+      return;
+    }
     // Head and any body bytes already received go out in one write.
     sock.cork();
     sock.write(this.#head, 'latin1');
     if (!this.#bodyAttached) {
       this.#bodyAttached = true;
       ex.attachRequestBody(this);
-    } else if (ex.bodyKind === BodyKind.None) {
-      // A retry of a bodyless request: the head is the whole request.
-      this.#requestSent = true;
     }
     sock.uncork();
   }

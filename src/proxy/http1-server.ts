@@ -171,7 +171,11 @@ export class Http1ServerConnection implements TimedConnection {
           this.#headSince = 0;
           const head = parseRequestHead(buf, i, end);
           i = end;
-          this.#startExchange(head);
+          const ex2 = this.#startExchange(head);
+          // Body bytes that came with the head are taken in before routing, so a small request
+          // is complete when its handler runs (and a local reply can keep the connection).
+          if (!ex2.requestComplete && i < buf.length) i = ex2.feedBody(buf, i);
+          this.#dispatch(ex2);
           continue;
         }
         if (!ex.requestComplete) {
@@ -190,7 +194,7 @@ export class Http1ServerConnection implements TimedConnection {
     this.#feeding = false;
   }
 
-  #startExchange(head: RequestHead): void {
+  #startExchange(head: RequestHead): Http1Exchange {
     // CONNECT carries an authority-form target; tunnels are not supported yet.
     const t = head.method === 'CONNECT' ? { authority: head.host, path: head.target } : parseTarget(head.target);
     let authority = t.authority ?? head.host;
@@ -207,7 +211,11 @@ export class Http1ServerConnection implements TimedConnection {
     const ex = new Http1Exchange(this, head, authority, t.path, port, bodyKind);
     this.#ex = ex;
     if (head.expectContinue && bodyKind !== BodyKind.None) this.socket.write(CONTINUE);
-    if (head.method === 'CONNECT') {
+    return ex;
+  }
+
+  #dispatch(ex: Http1Exchange): void {
+    if (ex.method === 'CONNECT') {
       ex.localReply(405, '-', 'CONNECT is not supported');
       return;
     }
@@ -411,7 +419,7 @@ export class Http1Exchange implements Exchange {
       } else {
         // No receiver yet (the upstream is still connecting): hold the bytes and stop reading.
         (this.#queue ??= []).push(buf.subarray(i, end));
-        this.#conn.pauseReading();
+        if (!done) this.#conn.pauseReading();
       }
     }
     if (done) {

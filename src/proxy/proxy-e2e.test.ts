@@ -157,12 +157,19 @@ describe('sidecar outbound', () => {
     assert.equal(uf.status, 503);
     assert.match(String(uf.headers['x-isthmus-reason']), /^UF upstream connect error: ECONNREFUSED/);
 
+    // A local reply to a request whose small body came with it keeps the connection.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    const before = (proxy.proxy.stats.toJSON() as { downstream: { connections: number } }).downstream.connections;
+    for (let i = 0; i < 2; i++) assert.equal((await send(out, 'http://nowhere:9080/', { method: 'POST', body: 'small body', agent })).status, 404);
+    assert.equal((proxy.proxy.stats.toJSON() as { downstream: { connections: number } }).downstream.connections, before + 1);
+
     for (let i = 0; i < 4; i++) {
       const m = await send(out, 'http://reviews:9080/mixed');
       assert.equal(m.status, 200, m.text);
     }
     const stats = proxy.proxy.stats.toJSON() as { requests: { byFlag: Record<string, number> } };
-    assert.equal(stats.requests.byFlag['NR'], 2);
+    assert.equal(stats.requests.byFlag['NR'], 4);
     assert.equal(stats.requests.byFlag['UH'], 1);
     assert.equal(stats.requests.byFlag['UF'], 1);
   });
@@ -444,6 +451,19 @@ describe('config lifecycle', () => {
     assert.equal((await send(out, 'http://r:9080/')).headers['x-upstream'], 'v2');
     // The reconnect said which version it had.
     assert.equal(back.connects[0]?.version, 'a');
+  });
+
+  test('a silent discovery stream is abandoned after the idle timeout and reopened with the applied version', async (t) => {
+    const disco = await new FakeDiscovery(makeConfig({ version: 'quiet' })).start(t);
+    const proxy = await startTestProxy(t, { discovery: disco.url, discoveryIdleTimeoutMs: 50 });
+    await proxy.waitEvent(configEvent('quiet'));
+    // Junk on the stream is logged and skipped.
+    disco.pushRaw('this is not json');
+    await until(() => disco.connects.length >= 3, 'two reconnects');
+    assert.equal(disco.connects[0]?.version, '');
+    assert.equal(disco.connects[2]?.version, 'quiet');
+    // The same version is not applied again.
+    assert.equal(proxy.events.filter((e) => e.event === 'config').length, 1);
   });
 
   test('a listener set change opens and closes listeners; a bind failure rejects the whole version', async (t) => {
