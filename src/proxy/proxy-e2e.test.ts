@@ -340,7 +340,7 @@ describe('sidecar outbound', () => {
         { name: 'midway', endpoints: [ep(midway)] },
       ],
     });
-    const { out } = await sidecar(t, cfg);
+    const { out, proxy } = await sidecar(t, cfg);
     const b = await send(out, 'http://x:9080/bad');
     assert.equal(b.status, 502);
     assert.match(String(b.headers['x-isthmus-reason']), /^UPE /);
@@ -348,6 +348,30 @@ describe('sidecar outbound', () => {
     assert.equal(r.status, 503);
     assert.match(String(r.headers['x-isthmus-reason']), /^UC /);
     await assert.rejects(send(out, 'http://x:9080/midway'));
+    assert.equal(proxy.proxy.stats.byFlag['UC'], 2);
+  });
+
+  test('a reused upstream socket that closes instead of answering: bodyless requests retried once, others 503 UC', async (t) => {
+    // Answers the first request on each connection, drops the connection on the second.
+    const server = net.createServer((sock) => {
+      let n = 0;
+      sock.on('error', () => {});
+      sock.on('data', () => {
+        if (++n === 1) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        else sock.destroy();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    t.after(() => server.close());
+    const port = (server.address() as net.AddressInfo).port;
+    const cfg = makeConfig({ routes: [table('9080', ['flaky'], [fwd('r', [['flaky', 1]])])], clusters: [{ name: 'flaky', endpoints: [ep(port)] }] });
+    const { out, proxy } = await sidecar(t, cfg);
+    assert.equal((await send(out, 'http://flaky:9080/1')).text, 'ok');
+    assert.equal((await send(out, 'http://flaky:9080/2')).text, 'ok');
+    assert.equal(proxy.proxy.stats.upstreamResetRetries, 1);
+    const post = await send(out, 'http://flaky:9080/3', { method: 'POST', body: 'data' });
+    assert.equal(post.status, 503);
+    assert.match(String(post.headers['x-isthmus-reason']), /^UC /);
   });
 
   test('each request is published on the diagnostics channel with its flags', async (t) => {
@@ -578,6 +602,18 @@ describe('connections and timeouts', () => {
     await proxy.waitEvent(configEvent('e2'));
     await until(async () => (await count(a.server)) === 0, 'the pooled socket to a to close');
     assert.equal((await send(out, 'http://svc:9080/')).text, 'b GET /');
+  });
+
+  test('an idle pooled socket the upstream closes leaves the pool; the next request opens a new one', async (t) => {
+    const up = await startUpstream(t, 'up');
+    up.server.keepAliveTimeout = 30;
+    const cfg = makeConfig({ routes: [table('9080', ['up'], [fwd('r', [['up', 1]])])], clusters: [{ name: 'up', endpoints: [ep(up.port)] }] });
+    const { out, proxy } = await sidecar(t, cfg);
+    assert.equal((await send(out, 'http://up:9080/1')).status, 200);
+    await until(() => proxy.proxy.pools.openSockets() === 0, 'the upstream to close the idle socket');
+    assert.equal((await send(out, 'http://up:9080/2')).status, 200);
+    assert.equal(up.sockets.size, 2);
+    assert.equal((proxy.proxy.stats.toJSON() as { upstream: { resetRetries: number } }).upstream.resetRetries, 0);
   });
 
   test('POST /quitquitquit stops the proxy', async (t) => {
