@@ -42,7 +42,7 @@ describe('bookinfo through the mesh', { timeout: 240_000 }, () => {
   async function apply(file: string): Promise<void> {
     const r = await mesh.cli(['apply', '-f', file, '--wait']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /reached (\d+) of \1 proxies/);
+    assert.match(r.stdout, /reached (\d+) of \1 proxies in \d+ ms/);
   }
 
   test('1. the product page rotates between reviews v1, v2 and v3, naming the pod', async () => {

@@ -25,6 +25,7 @@ export function registerApply(program: Command): void {
       for (const d of loaded.diagnostics) err(`${formatDiagnostic(d)}\n`);
       if (loaded.resources.length) {
         const client = clientFor(o.server);
+        const t0 = performance.now();
         const res = await client.apply({ resources: loaded.resources.map((l) => l.resource), dryRun: o.dryRun }, { wait: o.wait });
         res.results.forEach((r, i) => {
           const src = loaded.resources[i];
@@ -38,7 +39,7 @@ export function registerApply(program: Command): void {
         if (res.propagation) {
           const p = res.propagation;
           const total = p.synced.length + p.pending.length + p.nacked.length;
-          out(`reached ${p.synced.length} of ${total} proxies\n`);
+          out(`reached ${p.synced.length} of ${total} proxies in ${Math.round(performance.now() - t0)} ms\n`);
           for (const id of p.nacked) err(`proxy ${id} rejected the config\n`);
           for (const id of p.pending) err(`proxy ${id} has not confirmed the config yet\n`);
         }

@@ -61,6 +61,7 @@ export function registerUp(program: Command): void {
       out(`  ingress        http://127.0.0.1:${platform.ingressPort}\n`);
       if (!paths.length) out(`\nOpen http://127.0.0.1:${platform.ingressPort}/productpage\n`);
       out('Press Ctrl-C to stop.\n');
-      out(JSON.stringify({ event: 'ready', ingress: `http://127.0.0.1:${platform.ingressPort}`, controlPlane: platform.controlPlaneUrl, controlPlanePid: platform.controlPlanePid }) + '\n');
+      // Scripts and tests that read our stdout through a pipe get a machine-readable ready line.
+      if (!process.stdout.isTTY) out(JSON.stringify({ event: 'ready', ingress: `http://127.0.0.1:${platform.ingressPort}`, controlPlane: platform.controlPlaneUrl, controlPlanePid: platform.controlPlanePid }) + '\n');
     });
 }
