@@ -135,10 +135,22 @@ describe('bookinfo through the mesh', { timeout: 240_000 }, () => {
       '    - uri: {prefx: /x}',
       '    route:',
       '    - destination: {host: ratings}',
+      '---',
+      'apiVersion: networking.istio.io/v1',
+      'kind: ServiceEntry',
+      'metadata:',
+      '  name: httpbin-ext',
+      'spec:',
+      '  hosts: [httpbin.example.com]',
+      '  ports: [{number: 80, name: http, protocol: HTTP}]',
+      '  resolution: DNS',
       '',
     ].join('\n'));
     const r = await mesh.cli(['apply', '-f', bad]);
     assert.notEqual(r.code, 0);
+    // Resources are judged one by one: the valid one in the same file is applied.
+    assert.match(r.stdout, /serviceentry\.networking\.istio\.io\/httpbin-ext created/);
+    assert.doesNotMatch(r.stdout, /virtualservice/);
     assert.match(r.stderr, /bad\.yaml:10:\d+: error: VirtualService default\/reviews: spec\.http\[0\]\.route\[0\]\.weight: .*-1/);
     assert.match(r.stderr, /bad\.yaml:20:\d+: .*spec\.http\[0\]\.match\[0\]\.uri.*prefx/);
     const malformed = join(scratch, 'malformed.yaml');

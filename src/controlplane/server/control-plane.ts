@@ -143,7 +143,7 @@ export class ControlPlane {
       if (r.metadata.namespace) result.namespace = r.metadata.namespace;
       const gk = groupKind(r);
       if (gk === 'core/Pod' && !body.platform) {
-        result.diagnostics.push({ severity: 'error', code: 'ISTHMUS_ERR_CONFIG_PLATFORM_OWNED', path: 'kind', message: 'Pods are created by the platform from Deployments; apply a Deployment instead' });
+        result.diagnostics.push({ severity: 'error', code: 'ISTHMUS_ERR_CONFIG_UNKNOWN_KIND', path: 'kind', message: 'kind Pod is not accepted: pods are started by the platform from Deployments; apply a Deployment instead' });
       } else if (gk !== 'core/Pod') {
         for (const d of validateResource(r)) result.diagnostics.push({ severity: d.severity, code: d.code, path: d.path, message: d.message });
       }
