@@ -158,7 +158,8 @@ export class LocalPlatform {
     const sc = new Child(this.#sidecarSpec(run, role));
     run.sidecar = sc;
     const listening = await sc.waitEvent((e) => e.event === 'listening', 15_000, 'its proxy to listen');
-    await sc.waitEvent((e) => e.event === 'config' && e['status'] === 'applied', 15_000, 'its proxy to receive config');
+    const first = await sc.waitEvent((e) => e.event === 'config', 15_000, 'its proxy to receive config');
+    if (first['status'] !== 'applied') throw new Error(`${run.name}: its proxy rejected its config: ${String(first['error'])}`);
     void sc.exited.then(() => {
       if (this.#stopping || run.sidecar !== sc) return;
       log.warn('proxy exited; restarting it', { pod: run.name });

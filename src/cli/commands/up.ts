@@ -4,6 +4,15 @@ import { formatDiagnostic } from '../../config/index.ts';
 import { LocalPlatform, meshHome, readMeshInfo } from '../../runtime/index.ts';
 import { CliError, err, out, packageRoot } from '../context.ts';
 import { loadManifests } from '../manifests.ts';
+import { createServer } from 'node:net';
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
 
 export function defaultManifests(root: string): string[] {
   const b = join(root, 'samples', 'bookinfo');
@@ -22,6 +31,12 @@ export function registerUp(program: Command): void {
       const home = meshHome();
       const running = readMeshInfo(home);
       if (running) throw new CliError(`a mesh is already running from ${home} (pid ${running.pid}, control plane ${running.controlPlane}); stop it first or set ISTHMUS_HOME`);
+      for (const [flag, port] of [['--ingress-port', o.ingressPort], ['--control-port', o.controlPort]] as const) {
+        if (!/^\d+$/.test(port) || Number(port) > 65535) throw new CliError(`error: ${flag} must be a port number (got "${port}")`);
+        if (Number(port) !== 0 && !(await portFree(Number(port)))) {
+          throw new CliError(`error: port ${port} on 127.0.0.1 is already in use; stop what uses it or pick another with ${flag}`);
+        }
+      }
       const root = packageRoot();
       const files = paths.length ? paths : defaultManifests(root);
       const loaded = loadManifests(files, { recursive: o.recursive });
