@@ -14,6 +14,7 @@ import { ControlPlaneClient } from './cp-client.ts';
 import { removeMeshInfo, writeMeshInfo } from './mesh-home.ts';
 import { PodAddressPool, podName } from './pod-names.ts';
 import { freePort, waitForPort } from './ports.ts';
+import { expandVars } from './expand-vars.ts';
 
 const log = createLogger('platform');
 
@@ -56,11 +57,6 @@ interface PodRun {
 
 const GATEWAY_LABELS = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
 
-function expandVars(s: string, env: Record<string, string | undefined>): string {
-  // Kubernetes expands $(VAR) from the container's environment; $$(VAR) escapes.
-  return s.replace(/\$\$\(|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) =>
-    name === undefined ? '$(' : env[name] ?? m);
-}
 
 export class LocalPlatform {
   readonly client: ControlPlaneClient;
