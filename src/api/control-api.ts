@@ -52,3 +52,19 @@ export const API = {
   info: '/v1/info',
   health: '/healthz',
 } as const;
+
+/** One proxy as the control plane sees it (`isthmus proxy-status`). */
+export interface ProxyStatus {
+  id: string;
+  role: 'sidecar' | 'gateway';
+  pod: string;
+  namespace: string;
+  connected: boolean;
+  /** The version last generated for it (sent, or already running when it reconnected). */
+  sent?: string;
+  acked?: string;
+  nacked?: { version: string; error: string };
+  lastSeen: string;
+  connectedAt?: string;
+  generateError?: string;
+}

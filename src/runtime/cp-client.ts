@@ -1,7 +1,7 @@
 // A small client for the control plane's HTTP API, used by the CLI and the local platform.
 
 import {
-  API, type ApplyRequest, type ApplyResponse, type DeleteRequest, type DeleteResult, type ProxyConfig, type Resource,
+  API, type ApplyRequest, type ProxyStatus, type ApplyResponse, type DeleteRequest, type DeleteResult, type ProxyConfig, type Resource,
 } from '../api/index.ts';
 import { IsthmusError } from '../shared/index.ts';
 
@@ -18,18 +18,6 @@ export interface ResourceList {
   items: Resource[];
 }
 
-export interface ProxyStatusView {
-  id: string;
-  role: string;
-  pod: string;
-  namespace: string;
-  connected: boolean;
-  sent?: string;
-  acked?: string;
-  nacked?: { version: string; error: string };
-  lastSeen: string;
-  generateError?: string;
-}
 
 export class ControlPlaneClient {
   constructor(readonly baseUrl: string) {}
@@ -73,8 +61,8 @@ export class ControlPlaneClient {
     return this.#call('GET', `${API.resources}?${q}`);
   }
 
-  async proxies(): Promise<ProxyStatusView[]> {
-    return (await this.#call<{ proxies: ProxyStatusView[] }>('GET', API.proxies)).proxies;
+  async proxies(): Promise<ProxyStatus[]> {
+    return (await this.#call<{ proxies: ProxyStatus[] }>('GET', API.proxies)).proxies;
   }
 
   proxyConfig(id: string): Promise<ProxyConfig> {

@@ -1,3 +1,3 @@
 export { LocalPlatform, manifestDir, readManifest, type LocalPlatformOptions, type SourcedResource } from './local-platform.ts';
-export { ControlPlaneClient, ClientErrors, type ProxyStatusView, type ResourceList } from './cp-client.ts';
+export { ControlPlaneClient, ClientErrors, type ResourceList } from './cp-client.ts';
 export { meshHome, readMeshInfo, isAlive, type MeshInfo } from './mesh-home.ts';

@@ -1,1 +1,1 @@
-export { PushHub, type ProxyStatus, type ProxyStream } from './push-hub.ts';
+export { PushHub, type ProxyStream } from './push-hub.ts';

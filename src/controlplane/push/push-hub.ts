@@ -2,7 +2,7 @@
 // changes, sends only versions that differ from what the proxy last received, and records
 // ACK/NACK so `proxy-status` can say SYNCED, STALE or NACKED.
 
-import type { Ack, DiscoveryMessage, ProxyConfig, ProxyNode } from '../../api/index.ts';
+import type { Ack, DiscoveryMessage, ProxyConfig, ProxyNode, ProxyStatus } from '../../api/index.ts';
 import { createLogger } from '../../shared/index.ts';
 import type { MeshSnapshot } from '../../model/index.ts';
 import { generateProxyConfig } from '../generate/index.ts';
@@ -14,19 +14,6 @@ export interface ProxyStream {
   close(): void;
 }
 
-export interface ProxyStatus {
-  id: string;
-  role: ProxyNode['role'];
-  pod: string;
-  namespace: string;
-  connected: boolean;
-  sent?: string;
-  acked?: string;
-  nacked?: { version: string; error: string };
-  lastSeen: string;
-  connectedAt?: string;
-  generateError?: string;
-}
 
 interface Conn {
   node: ProxyNode;
