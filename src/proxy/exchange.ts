@@ -7,6 +7,7 @@
 // codec is HTTP/1.1 and passing framing through avoids re-encoding.
 
 import type { ProxyRole } from '../api/index.ts';
+import type { Http1Head } from './http1-parser.ts';
 import type { RouteRequestView } from './router.ts';
 
 export type ListenerKind = 'outbound' | 'inbound' | 'gateway';
@@ -38,12 +39,12 @@ export interface ResponseSource {
 
 export interface ResponseHeadInfo {
   status: number;
-  reason: string;
-  /** End-to-end fields (lower-case names); hop-by-hop fields must already be removed. */
-  names: readonly string[];
-  values: readonly string[];
-  /** Lower-case names the upstream listed in Connection; dropped with the other hop-by-hop fields. */
-  connectionTokens: readonly string[] | null;
+  /**
+   * The upstream's head as received. Its status line and end-to-end field lines are forwarded as
+   * they are (hop-by-hop ones dropped). It may point into a reused read buffer: `respondHead`
+   * takes what it needs before returning.
+   */
+  head: Http1Head;
   bodyKind: BodyKind;
   /** For BodyKind.Length. */
   contentLength: number;
@@ -56,11 +57,11 @@ export interface Exchange extends RouteRequestView {
   readonly port: number;
   /** Remote address of the downstream peer. */
   readonly clientAddress: string;
-  /** Request fields, lower-case names, as received. */
-  readonly names: readonly string[];
-  readonly values: readonly string[];
-  /** Lower-case names listed in the request's Connection header (hop-by-hop), or null. */
-  readonly connectionTokens: readonly string[] | null;
+  /**
+   * The request head as received (lower-case names): the forwarder sends its field lines on as
+   * they are, dropping hop-by-hop ones, rather than re-serialising them.
+   */
+  readonly head: Http1Head;
   readonly bodyKind: BodyKind;
   readonly contentLength: number;
 

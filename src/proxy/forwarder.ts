@@ -9,14 +9,13 @@
 //   body → one retry on a fresh connection (the classic keep-alive race), else 503 UC;
 // - malformed response → 502 UPE; failure after the response head was sent → downstream reset.
 
-import { randomUUID } from 'node:crypto';
 import { ChunkedDecoder } from './chunked-decoder.ts';
 import { BodyKind, type Exchange, type RequestBodySink, type ResponseSource } from './exchange.ts';
 import type { Handler } from './filter.ts';
-import { isHopByHop } from './hop-by-hop.ts';
-import { findHeadEnd, MAX_HEAD_BYTES, parseResponseHead, type ResponseHead } from './http1-parser.ts';
+import { FIELD_STRIDE, FieldKind, findHeadEnd, type Http1Head, MAX_HEAD_BYTES, MAX_HEADERS, parseResponseHead } from './http1-parser.ts';
 import type { ClusterRuntime, EndpointRuntime } from './load-balancer.ts';
 import { ResponseFlag } from './response-flags.ts';
+import { UUID_LENGTH, writeUuidV4 } from './request-id.ts';
 import type { CompiledRoute } from './router.ts';
 import type { ProxyStats } from './stats.ts';
 import type { EndpointPool, UpstreamConn, UpstreamOwner } from './upstream-pool.ts';
@@ -51,47 +50,80 @@ export function createForwarder(route: CompiledRoute, stats: ProxyStats): Handle
   };
 }
 
-/** The upstream request head: origin-form, original authority, hop-by-hop fields removed, proxy fields added. */
-export function buildRequestHead(ex: Exchange): string {
-  let s = `${ex.method} ${ex.path} HTTP/1.1\r\nhost: ${ex.authority}\r\n`;
-  const names = ex.names;
-  const values = ex.values;
-  const tokens = ex.connectionTokens;
+/** Per-field keep flags while a request head is built (scratch: heads are built synchronously). */
+const KEEP = new Uint8Array(MAX_HEADERS);
+const X_FORWARDED_PROTO = 'x-forwarded-proto: http\r\n';
+const X_REQUEST_ID = Buffer.from('x-request-id: ', 'latin1');
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+/**
+ * The upstream request head: origin-form, the original authority as `host`, hop-by-hop fields
+ * removed, proxy fields added. The request line (when it is already origin-form HTTP/1.1) and
+ * the kept field lines are the bytes the client sent, copied a run at a time; only what changes
+ * is written as text.
+ */
+export function buildRequestHead(ex: Exchange): Buffer {
+  const head: Http1Head = ex.head;
+  const at = head.at;
+  const n = head.count;
   const gateway = ex.listener === 'gateway';
-  let hasRequestId = false;
+  // Origin-form and HTTP/1.1 already: the request line goes as received.
+  const rawLine = head.minor === 1 && head.target === ex.path;
+  // A Host field naming the request's authority stays where it is; otherwise `host` is written first.
+  const keepHost = head.host !== null && head.host === ex.authority;
+  const keep = KEEP;
   let hasProto = false;
   let xff: string | null = null;
-  for (let i = 0; i < names.length; i++) {
-    const n = names[i] as string;
-    switch (n) {
-      case 'host':
-      case 'expect': // answered by the proxy itself (100-continue)
-        continue;
-      case 'x-request-id':
-        hasRequestId = true;
+  let fieldBytes = 0;
+  for (let k = 0; k < n; k++) {
+    const kind = at[k * FIELD_STRIDE + 4] as number;
+    let kept: boolean;
+    switch (kind) {
+      case FieldKind.Host:
+        kept = keepHost;
         break;
-      case 'x-forwarded-proto':
-        if (gateway) continue;
-        hasProto = true;
+      case FieldKind.Expect: // answered by the proxy itself (100-continue)
+        kept = false;
         break;
-      case 'x-forwarded-for':
+      case FieldKind.ForwardedProto:
+        kept = !gateway && !head.isHopByHop(k);
+        if (kept) hasProto = true;
+        break;
+      case FieldKind.ForwardedFor:
         if (gateway) {
-          xff = xff === null ? (values[i] as string) : `${xff}, ${values[i] as string}`;
-          continue;
-        }
+          const v = (head.values[k] as string);
+          xff = xff === null ? v : `${xff}, ${v}`;
+          kept = false;
+        } else kept = !head.isHopByHop(k);
         break;
       default:
-        if (isHopByHop(n, tokens)) continue;
+        kept = !head.isHopByHop(k);
     }
-    s += `${n}: ${values[i] as string}\r\n`;
+    if (kept) {
+      keep[k] = 1;
+      fieldBytes += (k + 1 < n ? (at[(k + 1) * FIELD_STRIDE] as number) : head.end - 2) - (at[k * FIELD_STRIDE] as number);
+    } else keep[k] = 0;
   }
-  if (!hasRequestId) s += `x-request-id: ${randomUUID()}\r\n`;
-  if (gateway) {
-    s += `x-forwarded-for: ${xff === null ? ex.clientAddress : `${xff}, ${ex.clientAddress}`}\r\nx-forwarded-proto: http\r\n`;
-  } else if (!hasProto && ex.listener === 'inbound') {
-    s += 'x-forwarded-proto: http\r\n';
+  // Everything written as text is latin1: one byte per character (it all came from latin1 bytes).
+  let pre = rawLine ? '' : `${ex.method} ${ex.path} HTTP/1.1\r\n`;
+  if (!keepHost) pre += `host: ${ex.authority}\r\n`;
+  let post = '';
+  if (gateway) post += `x-forwarded-for: ${xff === null ? ex.clientAddress : `${xff}, ${ex.clientAddress}`}\r\n${X_FORWARDED_PROTO}`;
+  else if (!hasProto && ex.listener === 'inbound') post += X_FORWARDED_PROTO;
+  post += '\r\n';
+  const lineBytes = rawLine ? head.lineEnd + 2 - head.start : 0;
+  const idBytes = head.hasRequestId ? 0 : X_REQUEST_ID.length + UUID_LENGTH + 2;
+  const out = Buffer.allocUnsafe(lineBytes + pre.length + fieldBytes + idBytes + post.length);
+  let o = rawLine ? head.buf.copy(out, 0, head.start, head.lineEnd + 2) : 0;
+  if (pre.length > 0) o += out.write(pre, o, 'latin1');
+  o = head.copyLines(keep, out, o);
+  if (idBytes > 0) {
+    o += X_REQUEST_ID.copy(out, o);
+    o = writeUuidV4(out, o);
+    o += CRLF.copy(out, o);
   }
-  return `${s}\r\n`;
+  out.write(post, o, 'latin1');
+  return out;
 }
 
 const R_HEAD = 0;
@@ -105,7 +137,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   #pool: EndpointPool;
   readonly #stats: ProxyStats;
   #conn: UpstreamConn | null = null;
-  #head: string | null = null;
+  #head: Buffer | null = null;
   #connectRetried = false;
   #resetRetried = false;
   #bodyAttached = false;
@@ -153,7 +185,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     const sock = conn.socket;
     if (ex.bodyKind === BodyKind.None) {
       // The common case: the head is the whole request, one plain write.
-      sock.write(this.#head, 'latin1');
+      sock.write(this.#head);
       if (!this.#bodyAttached) {
         this.#bodyAttached = true;
         ex.attachRequestBody(this);
@@ -162,7 +194,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     }
     // Head and any body bytes already received go out in one write.
     sock.cork();
-    sock.write(this.#head, 'latin1');
+    sock.write(this.#head);
     if (!this.#bodyAttached) {
       this.#bodyAttached = true;
       ex.attachRequestBody(this);
@@ -275,7 +307,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   }
 
   /** Sends the response head downstream; returns the new state (R_DONE for a response without body). */
-  #startResponse(head: ResponseHead): number {
+  #startResponse(head: Http1Head): number {
     const ex = this.#ex;
     const status = head.status;
     let kind: BodyKind;
@@ -297,15 +329,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     } else if (kind === BodyKind.Length) this.#remaining = head.contentLength;
     else if (kind === BodyKind.UntilClose) this.#reusable = false;
     this.#resKind = kind;
-    ex.respondHead({
-      status,
-      reason: head.reason,
-      names: head.names,
-      values: head.values,
-      connectionTokens: head.connectionTokens,
-      bodyKind: sendKind,
-      contentLength: head.contentLength,
-    });
+    ex.respondHead({ status, head, bodyKind: sendKind, contentLength: head.contentLength });
     this.#state = kind === BodyKind.None ? R_DONE : R_BODY;
     return this.#state;
   }

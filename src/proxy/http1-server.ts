@@ -12,8 +12,7 @@ import { requestChannel, type RequestEvent } from './diagnostics.ts';
 import { HttpParseError } from './errors.ts';
 import { BodyKind, type Exchange, type ListenerKind, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from './exchange.ts';
 import type { Handler } from './filter.ts';
-import { isHopByHop } from './hop-by-hop.ts';
-import { authorityPort, findHeadEnd, MAX_HEAD_BYTES, parseRequestHead, parseTarget, type RequestHead, skipEmptyLines } from './http1-parser.ts';
+import { authorityPort, FIELD_STRIDE, FieldKind, findHeadEnd, type Http1Head, MAX_HEAD_BYTES, MAX_HEADERS, parseRequestHead, parseTarget, skipEmptyLines } from './http1-parser.ts';
 import { ResponseFlag } from './response-flags.ts';
 import type { ProxyStats } from './stats.ts';
 import { statusText } from './status-text.ts';
@@ -37,6 +36,8 @@ const MAX_PIPELINED_BYTES = 64 * 1024;
 
 /** Bodies up to this size are copied behind the response head into a single write. */
 const SMALL_BODY = 16 * 1024;
+/** Size of a connection's reusable response buffer (a head plus a small body fits). */
+const OUT_BYTES = 4096;
 
 function clientIp(socket: Socket): string {
   const a = socket.remoteAddress ?? '';
@@ -62,6 +63,8 @@ export class Http1ServerConnection implements TimedConnection {
   #idleSince: number;
   /** When the first byte of the current (incomplete) head arrived; 0 when none. */
   #headSince = 0;
+  /** The response buffer, when free: reused as long as each write is taken by the kernel at once. */
+  #outBuf: Buffer | null = null;
 
   constructor(socket: Socket, ctx: ListenerContext) {
     this.socket = socket;
@@ -83,6 +86,28 @@ export class Http1ServerConnection implements TimedConnection {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** A buffer of at least `n` bytes for a response: the connection's own when free and big enough. */
+  takeOutBuffer(n: number): Buffer {
+    const b = this.#outBuf;
+    if (b !== null && n <= b.length) {
+      this.#outBuf = null;
+      return b;
+    }
+    return Buffer.allocUnsafe(n <= OUT_BYTES ? OUT_BYTES : n);
+  }
+
+  /**
+   * Writes `buf[0, n)`. When the socket took all of it synchronously (nothing left queued, so
+   * nothing refers to `buf` any more), `buf` becomes the connection's buffer for the next
+   * response: the common keep-alive exchange allocates nothing for its response.
+   */
+  writeOut(buf: Buffer, n: number): boolean {
+    const sock = this.socket;
+    const ok = sock.write(n === buf.length ? buf : buf.subarray(0, n));
+    if (sock.writableLength === 0 && buf.length === OUT_BYTES) this.#outBuf = buf;
+    return ok;
   }
 
   get draining(): boolean {
@@ -194,10 +219,11 @@ export class Http1ServerConnection implements TimedConnection {
     this.#feeding = false;
   }
 
-  #startExchange(head: RequestHead): Http1Exchange {
+  #startExchange(head: Http1Head): Http1Exchange {
     // CONNECT carries an authority-form target; tunnels are not supported yet.
-    const t = head.method === 'CONNECT' ? { authority: head.host, path: head.target } : parseTarget(head.target);
-    let authority = t.authority ?? head.host;
+    // Origin-form (the common case) needs no parsing of the target.
+    const t = head.target.charCodeAt(0) === 47 ? null : head.method === 'CONNECT' ? { authority: head.host, path: head.target } : parseTarget(head.target);
+    let authority = t === null ? head.host : (t.authority ?? head.host);
     if (authority === null) {
       if (head.minor === 1) throw new HttpParseError('ISTHMUS_ERR_PROXY_BAD_MESSAGE', 400, 'missing Host header');
       authority = '';
@@ -208,7 +234,7 @@ export class Http1ServerConnection implements TimedConnection {
       if (port < 0) throw new HttpParseError('ISTHMUS_ERR_PROXY_BAD_MESSAGE', 400, `invalid port in authority ${JSON.stringify(authority.slice(0, 64))}`);
     }
     const bodyKind = head.chunked ? BodyKind.Chunked : head.contentLength > 0 ? BodyKind.Length : BodyKind.None;
-    const ex = new Http1Exchange(this, head, authority, t.path, port, bodyKind);
+    const ex = new Http1Exchange(this, head, authority, t === null ? head.target : t.path, port, bodyKind);
     this.#ex = ex;
     if (head.expectContinue && bodyKind !== BodyKind.None) this.socket.write(CONTINUE);
     return ex;
@@ -315,6 +341,13 @@ function copyOf(buf: Buffer, start: number, end: number): Buffer {
   return out;
 }
 
+const HTTP11 = Buffer.from('HTTP/1.1', 'latin1');
+const CONNECTION_CLOSE_END = Buffer.from('connection: close\r\n\r\n', 'latin1');
+const KEEP_ALIVE_END = Buffer.from('connection: keep-alive\r\n\r\n', 'latin1');
+const HEAD_END = Buffer.from('\r\n', 'latin1');
+/** Per-field keep flags while a head is being copied (scratch: heads are copied synchronously). */
+const KEEP = new Uint8Array(MAX_HEADERS);
+
 /** `x-isthmus-reason` value: one line, bounded. */
 function reasonHeader(reason: string): string {
   const r = reason.length > 200 ? `${reason.slice(0, 200)}...` : reason;
@@ -331,9 +364,7 @@ export class Http1Exchange implements Exchange {
   readonly scheme = 'http';
   readonly port: number;
   readonly clientAddress: string;
-  readonly names: readonly string[];
-  readonly values: readonly string[];
-  readonly connectionTokens: readonly string[] | null;
+  readonly head: Http1Head;
   readonly bodyKind: BodyKind;
   readonly contentLength: number;
 
@@ -357,12 +388,16 @@ export class Http1Exchange implements Exchange {
   // Response.
   #src: ResponseSource | null = null;
   responseStarted = false;
-  /** A response head waiting to go out with the first body bytes. */
-  #headPending: string | null = null;
+  /**
+   * A response head waiting to go out with the first body bytes, written into a buffer with room
+   * for a small Content-Length body behind it; `#outLen` bytes of it are filled.
+   */
+  #out: Buffer | null = null;
+  #outLen = 0;
   #responseDone = false;
   #finished = false;
 
-  constructor(conn: Http1ServerConnection, head: RequestHead, authority: string, path: string, port: number, bodyKind: BodyKind) {
+  constructor(conn: Http1ServerConnection, head: Http1Head, authority: string, path: string, port: number, bodyKind: BodyKind) {
     this.#conn = conn;
     this.role = conn.ctx.role;
     this.listener = conn.ctx.kind;
@@ -373,9 +408,7 @@ export class Http1Exchange implements Exchange {
     this.pathOnly = q === -1 ? path : path.slice(0, q);
     this.port = port;
     this.clientAddress = conn.clientAddress;
-    this.names = head.names;
-    this.values = head.values;
-    this.connectionTokens = head.connectionTokens;
+    this.head = head;
     this.bodyKind = bodyKind;
     this.contentLength = head.contentLength;
     this.#minor = head.minor;
@@ -387,10 +420,11 @@ export class Http1Exchange implements Exchange {
   }
 
   header(name: string): string | undefined {
-    const names = this.names;
+    const names = this.head.names;
+    const values = this.head.values;
     let out: string | undefined;
     for (let i = 0; i < names.length; i++) {
-      if (names[i] === name) out = out === undefined ? (this.values[i] as string) : `${out},${this.values[i] as string}`;
+      if (names[i] === name) out = out === undefined ? (values[i] as string) : `${out},${values[i] as string}`;
     }
     return out;
   }
@@ -478,36 +512,57 @@ export class Http1Exchange implements Exchange {
     this.status = h.status;
     const close = this.#closeAfter || this.#conn.draining || !this.requestComplete || h.bodyKind === BodyKind.UntilClose || (this.#minor === 0 && h.bodyKind === BodyKind.Chunked);
     this.#closeAfter = close;
-    let s = `HTTP/1.1 ${h.status} ${h.reason}\r\n`;
-    const names = h.names;
-    const values = h.values;
+    // The upstream's status line (with our version) and its end-to-end field lines, copied as
+    // received: runs of kept lines are one copy each. `h.head` may sit in a reused read buffer,
+    // so everything is copied out before returning.
+    const head = h.head;
+    const src = head.buf;
+    const at = head.at;
+    const n = head.count;
     const dropTE = h.bodyKind === BodyKind.UntilClose;
-    for (let i = 0; i < names.length; i++) {
-      const n = names[i] as string;
-      if (isHopByHop(n, h.connectionTokens) || (dropTE && n === 'transfer-encoding')) continue;
-      s += `${n}: ${values[i] as string}\r\n`;
+    const keep = KEEP;
+    let fieldBytes = 0;
+    for (let k = 0; k < n; k++) {
+      if (head.isHopByHop(k) || (dropTE && at[k * FIELD_STRIDE + 4] === FieldKind.TransferEncoding)) keep[k] = 0;
+      else {
+        keep[k] = 1;
+        fieldBytes += (k + 1 < n ? (at[(k + 1) * FIELD_STRIDE] as number) : head.end - 2) - (at[k * FIELD_STRIDE] as number);
+      }
     }
-    s += close ? 'connection: close\r\n\r\n' : this.#minor === 0 ? 'connection: keep-alive\r\n\r\n' : '\r\n';
-    // Held until the first body bytes (or the end, or respondFlush) so head and body leave in one write.
-    this.#headPending = s;
+    const tail = close ? CONNECTION_CLOSE_END : this.#minor === 0 ? KEEP_ALIVE_END : HEAD_END;
+    const headLen = head.lineEnd + 2 - head.start + fieldBytes + tail.length;
+    // Room for the body too when it is small and its length known: head and body leave in one write.
+    const room = h.bodyKind === BodyKind.Length && this.method !== 'HEAD' && h.contentLength <= SMALL_BODY ? h.contentLength : 0;
+    const out = this.#conn.takeOutBuffer(headLen + room);
+    HTTP11.copy(out, 0);
+    let o = 8 + src.copy(out, 8, head.start + 8, head.lineEnd + 2);
+    o = head.copyLines(keep, out, o);
+    o += tail.copy(out, o);
+    this.#out = out;
+    this.#outLen = o;
   }
 
   respondData(buf: Buffer, start: number, end: number): boolean {
     if (this.#conn.closed || this.method === 'HEAD') return true;
     const sock = this.#conn.socket;
-    const head = this.#headPending;
-    if (head !== null) {
-      this.#headPending = null;
+    const out = this.#out;
+    if (out !== null) {
+      this.#out = null;
       const n = end - start;
+      const used = this.#outLen;
+      if (n <= out.length - used) {
+        buf.copy(out, used, start, end);
+        return this.#conn.writeOut(out, used + n);
+      }
       if (n <= SMALL_BODY) {
         // One buffer, one write: cheaper than cork/uncork and a two-part writev.
-        const out = Buffer.allocUnsafe(head.length + n);
-        out.write(head, 0, 'latin1');
-        buf.copy(out, head.length, start, end);
-        return sock.write(out);
+        const both = Buffer.allocUnsafe(used + n);
+        out.copy(both, 0, 0, used);
+        buf.copy(both, used, start, end);
+        return sock.write(both);
       }
       sock.cork();
-      sock.write(head, 'latin1');
+      sock.write(out.subarray(0, used));
       const ok = sock.write(copyOf(buf, start, end));
       sock.uncork();
       return ok;
@@ -516,10 +571,10 @@ export class Http1Exchange implements Exchange {
   }
 
   respondFlush(): void {
-    const head = this.#headPending;
-    if (head !== null) {
-      this.#headPending = null;
-      if (!this.#conn.closed) this.#conn.socket.write(head, 'latin1');
+    const out = this.#out;
+    if (out !== null) {
+      this.#out = null;
+      if (!this.#conn.closed) this.#conn.writeOut(out, this.#outLen);
     }
   }
 
@@ -545,7 +600,7 @@ export class Http1Exchange implements Exchange {
   }
 
   abort(flag: string, _reason: string): void {
-    this.#headPending = null;
+    this.#out = null;
     if (flag !== '-') this.#addFlag(flag);
     this.#responseDone = true;
     this.#src = null;
