@@ -9,11 +9,13 @@
 //   body → one retry on a fresh connection (the classic keep-alive race), else 503 UC;
 // - malformed response → 502 UPE; failure after the response head was sent → downstream reset.
 
+import type { Socket } from 'node:net';
 import { ChunkedDecoder } from './chunked-decoder.ts';
 import { BodyKind, type Exchange, type RequestBodySink, type ResponseSource } from './exchange.ts';
 import type { Handler } from './filter.ts';
-import { FIELD_STRIDE, FieldKind, findHeadEnd, type Http1Head, MAX_HEAD_BYTES, MAX_HEADERS, parseResponseHead } from './http1-parser.ts';
+import { copyBytes, FIELD_STRIDE, FieldKind, findHeadEnd, type Http1Head, MAX_HEAD_BYTES, MAX_HEADERS, parseResponseHead } from './http1-parser.ts';
 import type { ClusterRuntime, EndpointRuntime } from './load-balancer.ts';
+import type { OutBuffer } from './out-buffer.ts';
 import { ResponseFlag } from './response-flags.ts';
 import { UUID_LENGTH, writeUuidV4 } from './request-id.ts';
 import type { CompiledRoute } from './router.ts';
@@ -55,14 +57,16 @@ const KEEP = new Uint8Array(MAX_HEADERS);
 const X_FORWARDED_PROTO = 'x-forwarded-proto: http\r\n';
 const X_REQUEST_ID = Buffer.from('x-request-id: ', 'latin1');
 const CRLF = Buffer.from('\r\n', 'latin1');
+const END = CRLF;
+const INBOUND_END = Buffer.from(`${X_FORWARDED_PROTO}\r\n`, 'latin1');
 
 /**
  * The upstream request head: origin-form, the original authority as `host`, hop-by-hop fields
  * removed, proxy fields added. The request line (when it is already origin-form HTTP/1.1) and
  * the kept field lines are the bytes the client sent, copied a run at a time; only what changes
- * is written as text.
+ * is written as text. Built again for a retry: the buffer it is built in is reused.
  */
-export function buildRequestHead(ex: Exchange): Buffer {
+export function writeRequestHead(ex: Exchange, ob: OutBuffer, sock: Socket): void {
   const head: Http1Head = ex.head;
   const at = head.at;
   const n = head.count;
@@ -107,23 +111,23 @@ export function buildRequestHead(ex: Exchange): Buffer {
   // Everything written as text is latin1: one byte per character (it all came from latin1 bytes).
   let pre = rawLine ? '' : `${ex.method} ${ex.path} HTTP/1.1\r\n`;
   if (!keepHost) pre += `host: ${ex.authority}\r\n`;
-  let post = '';
-  if (gateway) post += `x-forwarded-for: ${xff === null ? ex.clientAddress : `${xff}, ${ex.clientAddress}`}\r\n${X_FORWARDED_PROTO}`;
-  else if (!hasProto && ex.listener === 'inbound') post += X_FORWARDED_PROTO;
-  post += '\r\n';
+  const post = gateway
+    ? Buffer.from(`x-forwarded-for: ${xff === null ? ex.clientAddress : `${xff}, ${ex.clientAddress}`}\r\n${X_FORWARDED_PROTO}\r\n`, 'latin1')
+    : !hasProto && ex.listener === 'inbound'
+      ? INBOUND_END
+      : END;
   const lineBytes = rawLine ? head.lineEnd + 2 - head.start : 0;
   const idBytes = head.hasRequestId ? 0 : X_REQUEST_ID.length + UUID_LENGTH + 2;
-  const out = Buffer.allocUnsafe(lineBytes + pre.length + fieldBytes + idBytes + post.length);
-  let o = rawLine ? head.buf.copy(out, 0, head.start, head.lineEnd + 2) : 0;
+  const out = ob.take(lineBytes + pre.length + fieldBytes + idBytes + post.length);
+  let o = rawLine ? copyBytes(head.buf, head.start, head.lineEnd + 2, out, 0) : 0;
   if (pre.length > 0) o += out.write(pre, o, 'latin1');
   o = head.copyLines(keep, out, o);
   if (idBytes > 0) {
-    o += X_REQUEST_ID.copy(out, o);
+    o = copyBytes(X_REQUEST_ID, 0, X_REQUEST_ID.length, out, o);
     o = writeUuidV4(out, o);
-    o += CRLF.copy(out, o);
+    o = copyBytes(CRLF, 0, 2, out, o);
   }
-  out.write(post, o, 'latin1');
-  return out;
+  ob.write(sock, out, copyBytes(post, 0, post.length, out, o));
 }
 
 const R_HEAD = 0;
@@ -137,7 +141,6 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   #pool: EndpointPool;
   readonly #stats: ProxyStats;
   #conn: UpstreamConn | null = null;
-  #head: Buffer | null = null;
   #connectRetried = false;
   #resetRetried = false;
   #bodyAttached = false;
@@ -181,11 +184,10 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
 
   #send(conn: UpstreamConn): void {
     const ex = this.#ex;
-    this.#head ??= buildRequestHead(ex);
     const sock = conn.socket;
     if (ex.bodyKind === BodyKind.None) {
       // The common case: the head is the whole request, one plain write.
-      sock.write(this.#head);
+      writeRequestHead(ex, conn.out, sock);
       if (!this.#bodyAttached) {
         this.#bodyAttached = true;
         ex.attachRequestBody(this);
@@ -194,7 +196,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     }
     // Head and any body bytes already received go out in one write.
     sock.cork();
-    sock.write(this.#head);
+    writeRequestHead(ex, conn.out, sock);
     if (!this.#bodyAttached) {
       this.#bodyAttached = true;
       ex.attachRequestBody(this);

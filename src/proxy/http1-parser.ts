@@ -130,11 +130,11 @@ export class Http1Head {
       if (keep[k] === 1) {
         if (run === -1) run = at[k * FIELD_STRIDE] as number;
       } else if (run !== -1) {
-        o += src.copy(out, o, run, at[k * FIELD_STRIDE] as number);
+        o = copyBytes(src, run, at[k * FIELD_STRIDE] as number, out, o);
         run = -1;
       }
     }
-    if (run !== -1) o += src.copy(out, o, run, this.end - 2);
+    if (run !== -1) o = copyBytes(src, run, this.end - 2, out, o);
     return o;
   }
 
@@ -149,6 +149,16 @@ export class Http1Head {
     const t = this.connectionTokens;
     return t !== null && kind !== FieldKind.ContentLength && kind !== FieldKind.TransferEncoding && t.includes(this.name(k));
   }
+}
+
+/**
+ * Copies `src[a, b)` into `out` at `o`; returns `o + (b - a)`. Head lines are short, and for
+ * those a loop is cheaper than Buffer#copy's argument checks and native call.
+ */
+export function copyBytes(src: Buffer, a: number, b: number, out: Buffer, o: number): number {
+  if (b - a > 48) return o + src.copy(out, o, a, b);
+  while (a < b) out[o++] = src[a++] as number;
+  return o;
 }
 
 /**

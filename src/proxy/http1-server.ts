@@ -12,7 +12,8 @@ import { requestChannel, type RequestEvent } from './diagnostics.ts';
 import { HttpParseError } from './errors.ts';
 import { BodyKind, type Exchange, type ListenerKind, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from './exchange.ts';
 import type { Handler } from './filter.ts';
-import { authorityPort, FIELD_STRIDE, FieldKind, findHeadEnd, type Http1Head, MAX_HEAD_BYTES, MAX_HEADERS, parseRequestHead, parseTarget, skipEmptyLines } from './http1-parser.ts';
+import { authorityPort, copyBytes, FIELD_STRIDE, FieldKind, findHeadEnd, type Http1Head, MAX_HEAD_BYTES, MAX_HEADERS, parseRequestHead, parseTarget, skipEmptyLines } from './http1-parser.ts';
+import { OutBuffer } from './out-buffer.ts';
 import { ResponseFlag } from './response-flags.ts';
 import type { ProxyStats } from './stats.ts';
 import { statusText } from './status-text.ts';
@@ -36,8 +37,6 @@ const MAX_PIPELINED_BYTES = 64 * 1024;
 
 /** Bodies up to this size are copied behind the response head into a single write. */
 const SMALL_BODY = 16 * 1024;
-/** Size of a connection's reusable response buffer (a head plus a small body fits). */
-const OUT_BYTES = 4096;
 
 function clientIp(socket: Socket): string {
   const a = socket.remoteAddress ?? '';
@@ -63,8 +62,8 @@ export class Http1ServerConnection implements TimedConnection {
   #idleSince: number;
   /** When the first byte of the current (incomplete) head arrived; 0 when none. */
   #headSince = 0;
-  /** The response buffer, when free: reused as long as each write is taken by the kernel at once. */
-  #outBuf: Buffer | null = null;
+  /** Where response heads are written. */
+  readonly out = new OutBuffer();
 
   constructor(socket: Socket, ctx: ListenerContext) {
     this.socket = socket;
@@ -86,28 +85,6 @@ export class Http1ServerConnection implements TimedConnection {
 
   get closed(): boolean {
     return this.#closed;
-  }
-
-  /** A buffer of at least `n` bytes for a response: the connection's own when free and big enough. */
-  takeOutBuffer(n: number): Buffer {
-    const b = this.#outBuf;
-    if (b !== null && n <= b.length) {
-      this.#outBuf = null;
-      return b;
-    }
-    return Buffer.allocUnsafe(n <= OUT_BYTES ? OUT_BYTES : n);
-  }
-
-  /**
-   * Writes `buf[0, n)`. When the socket took all of it synchronously (nothing left queued, so
-   * nothing refers to `buf` any more), `buf` becomes the connection's buffer for the next
-   * response: the common keep-alive exchange allocates nothing for its response.
-   */
-  writeOut(buf: Buffer, n: number): boolean {
-    const sock = this.socket;
-    const ok = sock.write(n === buf.length ? buf : buf.subarray(0, n));
-    if (sock.writableLength === 0 && buf.length === OUT_BYTES) this.#outBuf = buf;
-    return ok;
   }
 
   get draining(): boolean {
@@ -533,11 +510,11 @@ export class Http1Exchange implements Exchange {
     const headLen = head.lineEnd + 2 - head.start + fieldBytes + tail.length;
     // Room for the body too when it is small and its length known: head and body leave in one write.
     const room = h.bodyKind === BodyKind.Length && this.method !== 'HEAD' && h.contentLength <= SMALL_BODY ? h.contentLength : 0;
-    const out = this.#conn.takeOutBuffer(headLen + room);
-    HTTP11.copy(out, 0);
-    let o = 8 + src.copy(out, 8, head.start + 8, head.lineEnd + 2);
+    const out = this.#conn.out.take(headLen + room);
+    let o = copyBytes(HTTP11, 0, 8, out, 0);
+    o = copyBytes(src, head.start + 8, head.lineEnd + 2, out, o);
     o = head.copyLines(keep, out, o);
-    o += tail.copy(out, o);
+    o = copyBytes(tail, 0, tail.length, out, o);
     this.#out = out;
     this.#outLen = o;
   }
@@ -552,7 +529,7 @@ export class Http1Exchange implements Exchange {
       const used = this.#outLen;
       if (n <= out.length - used) {
         buf.copy(out, used, start, end);
-        return this.#conn.writeOut(out, used + n);
+        return this.#conn.out.write(sock, out, used + n);
       }
       if (n <= SMALL_BODY) {
         // One buffer, one write: cheaper than cork/uncork and a two-part writev.
@@ -574,7 +551,7 @@ export class Http1Exchange implements Exchange {
     const out = this.#out;
     if (out !== null) {
       this.#out = null;
-      if (!this.#conn.closed) this.#conn.writeOut(out, this.#outLen);
+      if (!this.#conn.closed) this.#conn.out.write(this.#conn.socket, out, this.#outLen);
     }
   }
 

@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import type { Logger } from '../shared/index.ts';
 import { clock, type ConnectionRegistry } from './connection-registry.ts';
 import type { EndpointPoolRef } from './load-balancer.ts';
+import { OutBuffer } from './out-buffer.ts';
 import type { ProxyStats } from './stats.ts';
 
 /** The party using an upstream connection. */
@@ -35,6 +36,8 @@ export class UpstreamConn {
   /** Requests this connection has carried (0 while the first one is in flight). */
   uses = 0;
   idleSince = 0;
+  /** Where request heads are written. */
+  readonly out = new OutBuffer();
   #closed = false;
   #error: Error | null = null;
   #paused = false;
