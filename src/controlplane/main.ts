@@ -30,6 +30,9 @@ const stop = () => {
   void cp.close().then(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();
 };
+// Our reader is gone (EPIPE on stdout/stderr): the platform that started us died. Stop, quietly.
+process.stdout.on('error', stop);
+process.stderr.on('error', stop);
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 if (values['exit-with-stdin']) {

@@ -10,33 +10,46 @@
 
 import { createLogger } from '../shared/index.ts';
 import { parseProxyFlags } from './flags.ts';
-import { type ProxyEvent, startProxy } from './start-proxy.ts';
+import { type ProxyEvent, type RunningProxy, startProxy } from './start-proxy.ts';
 
 async function main(): Promise<void> {
   const flags = parseProxyFlags(process.argv.slice(2));
   const log = createLogger(`proxy ${flags.podName}.${flags.namespace}`);
-  // Last resort: a bug on one connection's event path must not take every other connection down.
-  process.on('uncaughtException', (e) => log.error('uncaught exception', { error: e, stack: e.stack }));
-
-  let exiting = false;
-  const exit = () => {
-    if (exiting) return;
-    exiting = true;
-    process.exit(0);
+  let running: RunningProxy | undefined;
+  let outputGone = false;
+  let quitting = false;
+  const exit = () => process.exit(0);
+  const quit = (signal: string) => {
+    if (quitting) return;
+    quitting = true;
+    if (!outputGone) log.info('shutting down', { signal });
+    if (running) void running.stop(2000);
+    else exit();
+    setTimeout(exit, 3000).unref();
   };
+  // If whoever reads our stdout/stderr is gone (EPIPE), so is the platform that started us: stop.
+  // Without these listeners a write error would be an uncaught exception whose logging fails again.
+  const onOutputError = () => {
+    outputGone = true;
+    quit('output closed');
+  };
+  process.stdout.on('error', onOutputError);
+  process.stderr.on('error', onOutputError);
+  // Last resort: a bug on one connection's event path must not take every other connection down.
+  process.on('uncaughtException', (e) => {
+    if (!outputGone) log.error('uncaught exception', { error: e, stack: e.stack });
+  });
+  process.on('SIGTERM', () => quit('SIGTERM'));
+  process.on('SIGINT', () => quit('SIGINT'));
+
   const { exitWithStdin, ...opts } = flags;
-  const running = await startProxy({
+  running = await startProxy({
     ...opts,
     onEvent: (ev: ProxyEvent) => process.stdout.write(`${JSON.stringify(ev)}\n`),
     onStopped: exit,
     log,
   });
-  const quit = (signal: string) => {
-    log.info('shutting down', { signal });
-    void running.stop(2000);
-  };
-  process.on('SIGTERM', () => quit('SIGTERM'));
-  process.on('SIGINT', () => quit('SIGINT'));
+  if (quitting) void running.stop(2000);
   if (exitWithStdin) {
     process.stdin.on('end', () => quit('stdin closed'));
     process.stdin.on('error', () => quit('stdin error'));

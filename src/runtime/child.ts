@@ -2,7 +2,7 @@
 // that escalates from SIGTERM to SIGKILL.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -17,6 +17,13 @@ export interface ChildOptions {
   pipeStdin?: boolean;
 }
 
+/**
+ * util-linux's setpriv, where present: it asks the kernel to send the child SIGTERM when the
+ * platform dies, even by SIGKILL, then execs the program (no extra process). Without it, our own
+ * programs still exit when their stdin pipe closes, but a user's app would be orphaned.
+ */
+const SETPRIV = process.platform === 'linux' ? ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) : undefined;
+
 export type ChildEvent = Record<string, unknown> & { event: string };
 
 export class Child {
@@ -30,7 +37,8 @@ export class Child {
   constructor(readonly opts: ChildOptions) {
     mkdirSync(dirname(opts.logFile), { recursive: true });
     this.#log = createWriteStream(opts.logFile, { flags: 'a' });
-    this.proc = spawn(opts.command, opts.args, {
+    const [command, args] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'TERM', '--', opts.command, ...opts.args]] : [opts.command, opts.args];
+    this.proc = spawn(command, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       stdio: [opts.pipeStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],

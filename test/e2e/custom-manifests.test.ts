@@ -45,4 +45,16 @@ describe('up with custom manifests', { timeout: 120_000 }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.split('\n').filter((l) => /^(hello-v1|caller)-\S+\s+2\/2\s+Running\s+127\.\d+\.\d+\.\d+/.test(l)).length, 3, r.stdout);
   });
+
+  test('if the platform itself is killed (SIGKILL), every process it started exits too', async () => {
+    assert.ok(pidsWithEnv('ISTHMUS_HOME', mesh.home).length >= 6);
+    const exited = new Promise((r) => mesh.proc!.once('exit', r));
+    mesh.proc!.kill('SIGKILL');
+    await exited;
+    const deadline = Date.now() + 10_000;
+    while (pidsWithEnv('ISTHMUS_HOME', mesh.home).length > 0) {
+      assert.ok(Date.now() < deadline, `still running: ${pidsWithEnv('ISTHMUS_HOME', mesh.home).join(' ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
 });

@@ -99,7 +99,7 @@ export class Mesh {
   /** Stops the mesh with SIGTERM and waits for `up` to exit. */
   async down(): Promise<number | null> {
     const p = this.proc;
-    if (!p || p.exitCode !== null) return p?.exitCode ?? null;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return p?.exitCode ?? null;
     const exited = new Promise<number | null>((res) => p.once('exit', (code) => res(code)));
     p.kill('SIGTERM');
     const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
