@@ -52,17 +52,6 @@ export interface DeploymentSpec {
   template: PodTemplate;
 }
 
-/** Pods are created by the platform (local runtime or Kubernetes), not by users. */
-export interface PodStatusSpec extends PodSpec {
-  nodeName?: string;
-}
-
-export interface PodStatus {
-  podIP: string;
-  phase: 'Pending' | 'Running' | 'Failed';
-  startTime?: string;
-}
-
 /**
  * Annotations the local platform sets on the pods it starts: where the app really listens
  * (the sidecar's inbound listener owns podIP:containerPort), and whether a sidecar is present.

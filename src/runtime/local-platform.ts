@@ -59,7 +59,6 @@ const GATEWAY_LABELS = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
 
 
 export class LocalPlatform {
-  readonly client: ControlPlaneClient;
   #cp: Child | undefined;
   #cpPort: number;
   #pods: PodRun[] = [];
@@ -70,7 +69,6 @@ export class LocalPlatform {
   constructor(readonly opts: LocalPlatformOptions) {
     this.#cpPort = opts.controlPort;
     this.#addresses = new PodAddressPool(opts.podAddressPrefix);
-    this.client = new ControlPlaneClient('http://127.0.0.1:0');
   }
 
   get controlPlaneUrl(): string {

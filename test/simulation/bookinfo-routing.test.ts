@@ -28,7 +28,7 @@ test('no VirtualService: any reviews version, by every name a client in the name
   }
 });
 
-test('round robin with no VirtualService reaches all three reviews pods', () => {
+test('with no VirtualService the reviews cluster holds all three reviews pods', () => {
   const snap = bookinfoSnapshot();
   const cfg = generateProxyConfig(snap, sidecar('productpage-v1'));
   const ips = new Set(snap.pods.filter((p) => p.labels['app'] === 'reviews').map((p) => `${p.ip}:9080`));

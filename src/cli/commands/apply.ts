@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../config/index.ts';
-import { kindByName } from '../../api/index.ts';
 import { clientFor, err, out } from '../context.ts';
 import { loadManifests } from '../manifests.ts';
 
@@ -48,4 +47,3 @@ export function registerApply(program: Command): void {
     });
 }
 
-export { kindByName };

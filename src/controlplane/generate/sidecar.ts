@@ -35,9 +35,10 @@ export function generateSidecar(snap: MeshSnapshot, pod: PodModel): {
   const refs = new Map<string, ClusterRef>();
   serviceClusterRefs(snap, pod.namespace, refs);
   const ports = [...new Set(snap.services.flatMap((s) => s.ports.map((p) => p.port)))].sort((a, b) => a - b);
-  const meshVs = snap.virtualServices.filter(
-    (vs) => vsAppliesToMesh(vs.spec.gateways) && visible(vs.spec.exportTo, vs.metadata.namespace ?? 'default', pod.namespace),
-  );
+  // Mesh-bound VirtualServices this pod can see, with their hosts resolved once (oldest first).
+  const meshVs = snap.virtualServices
+    .filter((vs) => vsAppliesToMesh(vs.spec.gateways) && visible(vs.spec.exportTo, vs.metadata.namespace ?? 'default', pod.namespace))
+    .map((vs) => ({ vs, hosts: (vs.spec.hosts ?? []).map((h) => resolveShortName(h, vs.metadata.namespace ?? 'default', snap.domainSuffix)) }));
   const routes: RouteTable[] = [];
   for (const port of ports) {
     const virtualHosts: VirtualHost[] = [];
@@ -45,9 +46,7 @@ export function generateSidecar(snap: MeshSnapshot, pod: PodModel): {
     for (const svc of snap.services) {
       if (!svc.ports.some((p) => p.port === port)) continue;
       // The oldest VirtualService naming this host wins; later ones for the same host are conflicts.
-      const vs = meshVs.find((v) =>
-        (v.spec.hosts ?? []).some((h) => hostMatches(resolveShortName(h, v.metadata.namespace ?? 'default', snap.domainSuffix), svc.hostname)),
-      );
+      const vs = meshVs.find((v) => v.hosts.some((h) => hostMatches(h, svc.hostname)))?.vs;
       const r = vs ? routesFromVirtualService(vs, ctx) : [defaultRoute(svc.hostname, port, ctx)];
       virtualHosts.push({ name: `${svc.hostname}:${port}`, domains: serviceDomains(svc, port, pod.namespace), routes: r });
     }

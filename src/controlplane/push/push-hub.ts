@@ -26,7 +26,8 @@ export class PushHub {
   #snap: MeshSnapshot;
   #conns = new Map<string, Conn>();
   #status = new Map<string, ProxyStatus>();
-  #waiters: { version: string; ids: Set<string>; resolve: () => void }[] = [];
+  /** Called after every ACK/NACK (apply --wait waits through these). */
+  #onAck = new Set<() => void>();
   pushes = 0;
 
   constructor(snap: MeshSnapshot) {
@@ -90,7 +91,7 @@ export class PushHub {
       s.acked = a.version;
       delete s.nacked;
     }
-    this.#settleWaiters();
+    for (const check of [...this.#onAck]) check();
   }
 
   ping(): void {
@@ -112,32 +113,32 @@ export class PushHub {
     this.#conns.delete(id);
   }
 
-  /** Resolves when every connected proxy has ACKed (or NACKed) the config it was last sent. */
-  whenSettled(timeoutMs: number): Promise<{ synced: string[]; pending: string[]; nacked: string[] }> {
-    const report = () => {
-      const synced: string[] = [], pending: string[] = [], nacked: string[] = [];
-      for (const c of this.#conns.values()) {
-        const s = c.status;
-        if (s.nacked && s.nacked.version === s.sent) nacked.push(s.id);
-        else if (s.acked === c.last?.version) synced.push(s.id);
-        else pending.push(s.id);
-      }
-      return { synced, pending, nacked };
-    };
-    return new Promise((resolve) => {
-      const check = () => report().pending.length === 0;
-      if (check()) return resolve(report());
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        resolve(report());
-      }, timeoutMs);
-      const waiter = { version: '', ids: new Set<string>(), resolve: () => { if (check()) { clearTimeout(timer); this.#waiters = this.#waiters.filter((w) => w !== waiter); resolve(report()); } } };
-      this.#waiters.push(waiter);
-    });
+  /** Which connected proxies run the config they were last given, which have not confirmed it, which refused it. */
+  #propagation(): { synced: string[]; pending: string[]; nacked: string[] } {
+    const synced: string[] = [], pending: string[] = [], nacked: string[] = [];
+    for (const { status: s } of this.#conns.values()) {
+      if (s.nacked && s.nacked.version === s.sent) nacked.push(s.id);
+      else if (s.acked === s.sent) synced.push(s.id);
+      else pending.push(s.id);
+    }
+    return { synced, pending, nacked };
   }
 
-  #settleWaiters(): void {
-    for (const w of [...this.#waiters]) w.resolve();
+  /** Resolves when every connected proxy has ACKed (or NACKed) the config it was last sent, or at the timeout. */
+  whenSettled(timeoutMs: number): Promise<{ synced: string[]; pending: string[]; nacked: string[] }> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#onAck.delete(check);
+        resolve(this.#propagation());
+      };
+      const check = () => {
+        if (this.#propagation().pending.length === 0) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#onAck.add(check);
+      check();
+    });
   }
 
   close(): void {
