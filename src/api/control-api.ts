@@ -50,6 +50,10 @@ export const API = {
   resources: '/v1/resources',
   proxies: '/v1/proxies',
   info: '/v1/info',
+  /** POST a CSR with the pod's credential; returns a workload certificate. */
+  sign: '/v1/ca/sign',
+  /** GET the current trust bundle (root certificates, PEM). */
+  roots: '/v1/ca/roots',
   health: '/healthz',
 } as const;
 
@@ -67,4 +71,21 @@ export interface ProxyStatus {
   lastSeen: string;
   connectedAt?: string;
   generateError?: string;
+}
+
+/** Body of POST /v1/ca/sign. The credential proves which pod (and so which identity) asks. */
+export interface SignRequest {
+  /** PKCS#10 CSR, PEM, carrying one URI SAN: the SPIFFE identity asked for. */
+  csr: string;
+  /** The per-pod credential the platform gave the proxy (ISTHMUS_POD_CREDENTIAL). */
+  credential: string;
+}
+
+export interface SignResponse {
+  /** Leaf first, then intermediates up to (not including) the root; PEM. */
+  certChain: string[];
+  /** Trusted roots (more than one while roots rotate); PEM. */
+  roots: string[];
+  /** ISO time the leaf expires. */
+  notAfter: string;
 }

@@ -3,6 +3,8 @@
 // compiles it once per version into routers and pools; nothing here is evaluated per request
 // except through that compiled form.
 
+import type { AuthzAction, AuthzRule, JWTRule } from './security.ts';
+
 export type ProxyRole = 'sidecar' | 'gateway';
 
 /** Who a proxy is. Sent by the proxy when it connects; the control plane fills in the rest from the registry. */
@@ -105,6 +107,47 @@ export interface Listener {
   routeTable?: string;
   /** Inbound: the cluster that reaches the local app. */
   cluster?: string;
+  /**
+   * Inbound: the peer authentication mode after PeerAuthentication resolution (workload, then
+   * namespace, then mesh; port-level settings applied). Absent means PERMISSIVE.
+   */
+  mtls?: InboundMtlsMode;
+  /** Gateway: TLS servers on this port (SNI picks one); absent for plain HTTP. */
+  tls?: GatewayTlsServer[];
+  /** Gateway: plain HTTP server whose hosts all say `httpsRedirect` answers 301 to https. */
+  httpsRedirect?: boolean;
+}
+
+export type InboundMtlsMode = 'DISABLE' | 'PERMISSIVE' | 'STRICT';
+
+/** One Gateway server's TLS settings, with `credentialName` already resolved to files. */
+export interface GatewayTlsServer {
+  /** Lower-case server hosts (no namespace part); `*` and `*.suffix` allowed. */
+  hosts: string[];
+  mode: 'SIMPLE' | 'MUTUAL' | 'PASSTHROUGH' | 'ISTIO_MUTUAL' | 'OPTIONAL_MUTUAL';
+  serverCertificate?: string;
+  privateKey?: string;
+  caCertificates?: string;
+  subjectAltNames?: string[];
+  minProtocolVersion?: string;
+  maxProtocolVersion?: string;
+  cipherSuites?: string[];
+  /** Where the credential came from, for messages (`credentialName` or file paths). */
+  source: string;
+}
+
+/** How a sidecar or gateway talks TLS to an upstream (DestinationRule `tls`, or auto mTLS). */
+export interface UpstreamTls {
+  mode: 'ISTIO_MUTUAL' | 'SIMPLE' | 'MUTUAL';
+  sni?: string;
+  /** Accepted peer SANs (URI or DNS); empty means any cert the roots verify (SIMPLE/MUTUAL) or the endpoint's identity (ISTIO_MUTUAL). */
+  subjectAltNames?: string[];
+  /** SIMPLE/MUTUAL: CA bundle file; absent means the system roots. */
+  caCertificates?: string;
+  /** MUTUAL: client certificate and key files. */
+  clientCertificate?: string;
+  privateKey?: string;
+  insecureSkipVerify?: boolean;
 }
 
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH';
@@ -119,6 +162,13 @@ export interface Cluster {
   lbPolicy: LbPolicy;
   /** The DestinationRule traffic policy that applies, as written, for later features. */
   trafficPolicy?: Record<string, unknown>;
+  /**
+   * TLS to every endpoint, from the DestinationRule's `tls` (mode DISABLE leaves it absent and
+   * sets `tlsDisabled`). Absent: auto mTLS decides per endpoint (`Endpoint.mtls`).
+   */
+  tls?: UpstreamTls;
+  /** The DestinationRule said `tls.mode: DISABLE`: plaintext even to sidecars. */
+  tlsDisabled?: boolean;
 }
 
 export interface Endpoint {
@@ -127,6 +177,11 @@ export interface Endpoint {
   /** Pod name for display; absent for ServiceEntry endpoints. */
   pod?: string;
   labels?: Record<string, string>;
+  /**
+   * Auto mTLS: the endpoint has a sidecar that accepts mTLS on this port, so the client uses
+   * ISTIO_MUTUAL and expects this SPIFFE identity. Absent: plaintext.
+   */
+  mtls?: { identity: string };
 }
 
 export interface ClusterEndpoints {
@@ -143,4 +198,56 @@ export interface ProxyConfig {
   routes: RouteTable[];
   clusters: Cluster[];
   endpoints: ClusterEndpoints[];
+  /** Absent: no mesh identity, no policies (tests and tools may omit it). */
+  security?: ProxySecurity;
+}
+
+/** Identity, trust, and the request policies that apply to this proxy's workload. */
+export interface ProxySecurity {
+  trustDomain: string;
+  /** `spiffe://<trust domain>/ns/<namespace>/sa/<service account>` of this proxy's workload. */
+  identity: string;
+  /** PEM root certificates this proxy trusts for mesh mTLS (more than one while roots rotate). */
+  roots: string[];
+  /** AuthorizationPolicies selecting this workload, in namespace/name order. */
+  authorization: AuthzPolicyConfig[];
+  /** RequestAuthentication JWT rules selecting this workload, with JWKS resolved by the control plane. */
+  jwtRules: JwtRuleConfig[];
+}
+
+export interface AuthzPolicyConfig {
+  /** `<namespace>/<name>`. */
+  name: string;
+  action: AuthzAction;
+  rules: AuthzRule[];
+  /** `istio.io/dry-run: "true"`: evaluate and log, enforce nothing. */
+  dryRun?: boolean;
+  /** CUSTOM: the mesh config's extension provider, resolved. */
+  provider?: ExtAuthzProvider;
+}
+
+/** An `envoyExtAuthzHttp` extension provider from the mesh config. */
+export interface ExtAuthzProvider {
+  name: string;
+  /** Base URL of the authorizer, e.g. `http://127.0.0.1:9000`. */
+  url: string;
+  pathPrefix?: string;
+  timeoutMs: number;
+  failOpen: boolean;
+  /** Request headers sent to the authorizer (lower-case); empty means the defaults Envoy sends. */
+  includeRequestHeadersInCheck: string[];
+  /** Authorizer response headers copied to the upstream request on allow. */
+  headersToUpstreamOnAllow: string[];
+  /** Authorizer response headers copied to the client response on deny. */
+  headersToDownstreamOnDeny: string[];
+  statusOnError: number;
+}
+
+export interface JwtRuleConfig extends JWTRule {
+  /** `<namespace>/<name>#<index>` of the RequestAuthentication rule. */
+  name: string;
+  /** JWKS JSON: inline `jwks`, or what the control plane fetched from `jwksUri`. */
+  resolvedJwks?: string;
+  /** Why the JWKS could not be had; tokens for this issuer are then rejected (401). */
+  jwksError?: string;
 }

@@ -50,6 +50,33 @@ export interface ResponseHeadInfo {
   contentLength: number;
 }
 
+/** What the downstream connection proves about the peer; one object per connection. */
+export interface PeerInfo {
+  /** The connection is TLS (mesh mTLS or gateway termination). */
+  readonly tls: boolean;
+  /** SPIFFE URI from a verified client certificate (`spiffe://td/ns/x/sa/y`), else null. */
+  readonly identity: string | null;
+  /** SHA-256 (hex) of the verified client certificate's DER, for XFCC `Hash`; null without one. */
+  readonly certHash: string | null;
+  /** TLS SNI the client sent, else null. */
+  readonly sni: string | null;
+  /** Address and port the connection arrived on (destination.ip / destination.port). */
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
+/** A verified JWT, as RequestAuthentication leaves it for AuthorizationPolicy. */
+export interface JwtIdentity {
+  issuer: string;
+  subject: string;
+  /** `<iss>/<sub>`, what `requestPrincipals` and `request.auth.principal` match. */
+  principal: string;
+  audiences: string[];
+  /** `azp` claim, when present. */
+  presenter: string | null;
+  claims: Record<string, unknown>;
+}
+
 export interface Exchange extends RouteRequestView {
   readonly role: ProxyRole;
   readonly listener: ListenerKind;
@@ -64,6 +91,21 @@ export interface Exchange extends RouteRequestView {
   readonly head: Http1Head;
   readonly bodyKind: BodyKind;
   readonly contentLength: number;
+
+  /** The downstream connection's TLS facts. */
+  readonly peer: PeerInfo;
+  /** Set by the RequestAuthentication filter when a token verified; null otherwise. */
+  jwt: JwtIdentity | null;
+  /** The downstream went away (filters that wait on I/O check this before going on). */
+  readonly closed: boolean;
+  /**
+   * Request header edits applied when the head is sent upstream (lower-case names): `set`
+   * replaces every field of that name, `remove` drops them. Later calls win.
+   */
+  setRequestHeader(name: string, value: string): void;
+  removeRequestHeader(name: string): void;
+  /** The edits made so far (name -> value, or null for removed), or null when none. */
+  readonly headerEdits: ReadonlyMap<string, string | null> | null;
 
   // Telemetry, filled in along the way.
   flags: string;

@@ -79,9 +79,14 @@ export function writeRequestHead(ex: Exchange, ob: OutBuffer, sock: Socket): voi
   let hasProto = false;
   let xff: string | null = null;
   let fieldBytes = 0;
+  const edits = ex.headerEdits;
   for (let k = 0; k < n; k++) {
     const kind = at[k * FIELD_STRIDE + 4] as number;
     let kept: boolean;
+    if (edits !== null && edits.has(head.name(k))) {
+      keep[k] = 0;
+      continue;
+    }
     switch (kind) {
       case FieldKind.Host:
         kept = keepHost;
@@ -111,6 +116,7 @@ export function writeRequestHead(ex: Exchange, ob: OutBuffer, sock: Socket): voi
   // Everything written as text is latin1: one byte per character (it all came from latin1 bytes).
   let pre = rawLine ? '' : `${ex.method} ${ex.path} HTTP/1.1\r\n`;
   if (!keepHost) pre += `host: ${ex.authority}\r\n`;
+  if (edits !== null) for (const [name, value] of edits) if (value !== null) pre += `${name}: ${value}\r\n`;
   const post = gateway
     ? Buffer.from(`x-forwarded-for: ${xff === null ? ex.clientAddress : `${xff}, ${ex.clientAddress}`}\r\n${X_FORWARDED_PROTO}\r\n`, 'latin1')
     : !hasProto && ex.listener === 'inbound'

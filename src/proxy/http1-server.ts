@@ -10,7 +10,7 @@ import { ChunkedDecoder } from './chunked-decoder.ts';
 import { clock, type ConnectionRegistry, type TimedConnection } from './connection-registry.ts';
 import { requestChannel, type RequestEvent } from './diagnostics.ts';
 import { HttpParseError } from './errors.ts';
-import { BodyKind, type Exchange, type ListenerKind, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from './exchange.ts';
+import { BodyKind, type Exchange, type JwtIdentity, type ListenerKind, type PeerInfo, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from './exchange.ts';
 import type { Handler } from './filter.ts';
 import { authorityPort, copyBytes, FIELD_STRIDE, FieldKind, findHeadEnd, type Http1Head, MAX_HEAD_BYTES, MAX_HEADERS, parseRequestHead, parseTarget, skipEmptyLines } from './http1-parser.ts';
 import { OutBuffer } from './out-buffer.ts';
@@ -43,10 +43,17 @@ function clientIp(socket: Socket): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
+/** A plaintext connection's peer facts. */
+export function plainPeer(socket: Socket): PeerInfo {
+  const la = socket.localAddress ?? '';
+  return { tls: false, identity: null, certHash: null, sni: null, localAddress: la.startsWith('::ffff:') ? la.slice(7) : la, localPort: socket.localPort ?? 0 };
+}
+
 export class Http1ServerConnection implements TimedConnection {
   readonly socket: Socket;
   readonly ctx: ListenerContext;
   readonly clientAddress: string;
+  readonly peer: PeerInfo;
   #ex: Http1Exchange | null = null;
   /** Bytes received but not yet consumed: a partial head, or pipelined requests. */
   #pending: Buffer | null = null;
@@ -65,10 +72,11 @@ export class Http1ServerConnection implements TimedConnection {
   /** Where response heads are written. */
   readonly out = new OutBuffer();
 
-  constructor(socket: Socket, ctx: ListenerContext) {
+  constructor(socket: Socket, ctx: ListenerContext, peer?: PeerInfo, clientAddress?: string) {
     this.socket = socket;
     this.ctx = ctx;
-    this.clientAddress = clientIp(socket);
+    this.clientAddress = clientAddress ?? clientIp(socket);
+    this.peer = peer ?? plainPeer(socket);
     this.#idleSince = clock.now;
     ctx.stats.downstreamConnections++;
     ctx.stats.downstreamConnectionsActive++;
@@ -350,6 +358,10 @@ export class Http1Exchange implements Exchange {
   clusterName = '';
   endpointKey = '';
   status = 0;
+  readonly peer: PeerInfo;
+  jwt: JwtIdentity | null = null;
+  /** Header edits for the upstream head: name -> value to set, or null to remove. */
+  headerEdits: Map<string, string | null> | null = null;
 
   readonly #conn: Http1ServerConnection;
   readonly #minor: number;
@@ -385,6 +397,7 @@ export class Http1Exchange implements Exchange {
     this.pathOnly = q === -1 ? path : path.slice(0, q);
     this.port = port;
     this.clientAddress = conn.clientAddress;
+    this.peer = conn.peer;
     this.head = head;
     this.bodyKind = bodyKind;
     this.contentLength = head.contentLength;
@@ -466,6 +479,19 @@ export class Http1Exchange implements Exchange {
     this.#closeAfter = true;
     if (!this.responseStarted) return;
     if (this.#responseDone) this.#maybeDone();
+  }
+
+  get closed(): boolean {
+    return this.#finished;
+  }
+
+  setRequestHeader(name: string, value: string): void {
+    // Values may come from tokens or authorizers: no line breaks or NULs reach the upstream head.
+    (this.headerEdits ??= new Map()).set(name, /[\r\n\0]/.test(value) ? value.replace(/[\r\n\0]/g, ' ') : value);
+  }
+
+  removeRequestHeader(name: string): void {
+    (this.headerEdits ??= new Map()).set(name, null);
   }
 
   downstreamDrained(): void {
