@@ -1,6 +1,16 @@
 // Table columns per kind for `isthmus get`, as kubectl shows Istio's CRDs and core kinds.
 
-import type { DeploymentSpec, DestinationRuleSpec, KubeServiceSpec, PodSpec, Resource, ServiceEntrySpec, VirtualServiceSpec } from '../api/index.ts';
+import type {
+  AuthorizationPolicySpec,
+  DeploymentSpec,
+  DestinationRuleSpec,
+  KubeServiceSpec,
+  PeerAuthenticationSpec,
+  PodSpec,
+  Resource,
+  ServiceEntrySpec,
+  VirtualServiceSpec,
+} from '../api/index.ts';
 import { age } from './output.ts';
 
 type Col = [header: string, cell: (r: Resource) => string, wideOnly?: boolean];
@@ -19,6 +29,10 @@ const COLUMNS: Record<string, Col[]> = {
     ['LOCATION', (r) => (r.spec as ServiceEntrySpec).location ?? ''],
     ['RESOLUTION', (r) => (r.spec as ServiceEntrySpec).resolution ?? ''],
   ],
+  // As Istio's CRDs print them: the written value, empty when the field is unset.
+  PeerAuthentication: [['MODE', (r) => (r.spec as PeerAuthenticationSpec | undefined)?.mtls?.mode ?? '']],
+  AuthorizationPolicy: [['ACTION', (r) => (r.spec as AuthorizationPolicySpec | undefined)?.action ?? '']],
+  RequestAuthentication: [],
   Service: [
     ['TYPE', (r) => (r.spec as KubeServiceSpec).type ?? 'ClusterIP'],
     ['PORT(S)', (r) => ((r.spec as KubeServiceSpec).ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',')],

@@ -25,10 +25,22 @@ describe('code table', () => {
     for (const code of used) assert.ok(code in ConfigCodes, `${code} is missing from codes.ts`);
   });
 
-  test('SUPPORTED_KINDS lists the eight kinds', () => {
+  test('SUPPORTED_KINDS lists the eleven kinds', () => {
     assert.deepEqual(
       SUPPORTED_KINDS.map((k) => k.kind),
-      ['VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Namespace', 'Service', 'ServiceAccount', 'Deployment'],
+      [
+        'VirtualService',
+        'DestinationRule',
+        'Gateway',
+        'ServiceEntry',
+        'PeerAuthentication',
+        'AuthorizationPolicy',
+        'RequestAuthentication',
+        'Namespace',
+        'Service',
+        'ServiceAccount',
+        'Deployment',
+      ],
     );
   });
 });

@@ -70,6 +70,17 @@ export const ConfigCodes = {
 
   // Kubernetes workloads
   ISTHMUS_ERR_CONFIG_INVALID_WORKLOAD: { severity: 'error', summary: 'a Deployment or Service that Kubernetes would reject' },
+
+  // Security policies
+  ISTHMUS_ERR_CONFIG_INVALID_TARGET_REF: { severity: 'error', summary: 'a policy targetRef without kind or name, to a kind policies cannot attach to, or to another namespace' },
+  ISTHMUS_ERR_CONFIG_INVALID_MTLS: { severity: 'error', summary: 'PeerAuthentication port-level mTLS without a workload selector, an empty map or a bad port' },
+  ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_ACTION: { severity: 'error', summary: 'an AuthorizationPolicy action that cannot work as written (DENY without rules, provider without CUSTOM, ...)' },
+  ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE: { severity: 'error', summary: 'an authorization rule with an empty from/to/source/operation, an empty value, or a field CUSTOM cannot use' },
+  ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION: { severity: 'error', summary: 'a `when` condition with a missing or unknown key, no values, or values that do not fit the key' },
+  ISTHMUS_ERR_CONFIG_INVALID_PATH: { severity: 'error', summary: 'an authorization path with an invalid `{*}`/`{**}` template; a `*` that is matched literally is a warning' },
+  ISTHMUS_ERR_CONFIG_INVALID_DRY_RUN: { severity: 'error', summary: 'an `istio.io/dry-run` annotation that is not "true" or "false", or on a policy that cannot be dry-run' },
+  ISTHMUS_ERR_CONFIG_INVALID_JWT_RULE: { severity: 'error', summary: 'a JWT rule without issuer or jwksUri, with a non-HTTP(S) jwksUri, or an empty token location or claim' },
+  ISTHMUS_ERR_CONFIG_INVALID_JWKS: { severity: 'error', summary: 'an inline `jwks` that is not a JSON Web Key Set' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ConfigCode = keyof typeof ConfigCodes;

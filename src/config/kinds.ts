@@ -5,6 +5,7 @@ import { Kinds, type KindName } from '../api/index.ts';
 import { bool, message, ObjectMeta } from './schemas/common.ts';
 import { AnySpec, DeploymentSpec, KubeServiceSpec } from './schemas/kube.ts';
 import { DestinationRuleSpec, GatewaySpec, ServiceEntrySpec, VirtualServiceSpec } from './schemas/networking.ts';
+import { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from './schemas/security.ts';
 
 export interface SupportedKind {
   kind: KindName;
@@ -22,6 +23,7 @@ interface KindDef extends SupportedKind {
 }
 
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
+const SECURITY_VERSIONS = ['v1', 'v1beta1'] as const;
 
 function envelope(spec: z.ZodType, extra: z.ZodRawShape = {}): z.ZodType {
   return message({ apiVersion: z.string(), kind: z.string(), metadata: ObjectMeta, spec, status: z.unknown(), ...extra });
@@ -37,6 +39,9 @@ const DEFS: readonly KindDef[] = [
   def('DestinationRule', ISTIO_VERSIONS, DestinationRuleSpec),
   def('Gateway', ISTIO_VERSIONS, GatewaySpec),
   def('ServiceEntry', ISTIO_VERSIONS, ServiceEntrySpec),
+  def('PeerAuthentication', SECURITY_VERSIONS, PeerAuthenticationSpec),
+  def('AuthorizationPolicy', SECURITY_VERSIONS, AuthorizationPolicySpec),
+  def('RequestAuthentication', SECURITY_VERSIONS, RequestAuthenticationSpec),
   def('Namespace', ['v1'], AnySpec),
   def('Service', ['v1'], KubeServiceSpec),
   def('ServiceAccount', ['v1'], AnySpec, {

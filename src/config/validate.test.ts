@@ -17,7 +17,9 @@ interface Expect {
 
 interface Case {
   name: string;
-  doc: Record<string, unknown>;
+  /** The document, written out as YAML; or `yaml`, taken as written (samples from Istio's tasks). */
+  doc?: Record<string, unknown>;
+  yaml?: string;
   /** Valid: no errors. `clean` also forbids warnings. */
   valid?: 'clean' | 'no-errors';
   expect?: Expect | Expect[];
@@ -54,6 +56,29 @@ const egress = (extra: Spec = {}) => se({ hosts: ['api.example.com'], ports: [{ 
 const podSpec = (extra: Spec = {}) => ({ containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }], ...extra });
 const deployment = (extra: Spec = {}, pod: Spec = podSpec()) =>
   deploy({ replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: pod }, ...extra });
+
+const meta = (name = 'test', namespace = 'foo', annotations?: Record<string, string>) => ({ name, namespace, ...(annotations === undefined ? {} : { annotations }) });
+const pa = (spec: Spec, metadata: Spec = meta(), apiVersion = 'security.istio.io/v1') => ({ apiVersion, kind: 'PeerAuthentication', metadata, spec });
+const ap = (spec: Spec, metadata: Spec = meta(), apiVersion = 'security.istio.io/v1') => ({ apiVersion, kind: 'AuthorizationPolicy', metadata, spec });
+const ra = (spec: Spec, metadata: Spec = meta(), apiVersion = 'security.istio.io/v1') => ({ apiVersion, kind: 'RequestAuthentication', metadata, spec });
+const httpbin = { matchLabels: { app: 'httpbin' } };
+/** An ALLOW policy for app=httpbin with one rule. */
+const apRule = (rule: Spec, extra: Spec = {}) => ap({ selector: httpbin, rules: [rule], ...extra });
+const from = (source: Spec, extra: Spec = {}) => apRule({ from: [{ source }] }, extra);
+const toOp = (operation: Spec, extra: Spec = {}) => apRule({ to: [{ operation }] }, extra);
+const when = (...conditions: Spec[]) => apRule({ when: conditions });
+const jwt = (rule: Spec) => ra({ selector: httpbin, jwtRules: [rule] });
+/** A public RSA key (RFC 7517, appendix A.1). */
+const RSA_KEY = {
+  kty: 'RSA',
+  e: 'AQAB',
+  n: '0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw',
+  kid: '2011-04-29',
+};
+const JWKS = JSON.stringify({ keys: [RSA_KEY] });
+const ISSUER = 'testing@secure.istio.io';
+const JWKS_URI = 'https://raw.githubusercontent.com/istio/istio/release-1.27/security/tools/jwt/samples/jwks.json';
+const DRY_RUN = 'istio.io/dry-run';
 
 const E = (code: ConfigCode, path?: string, message?: string, severity?: Severity): Expect => {
   const e: Expect = { code };
@@ -455,6 +480,405 @@ const cases: Case[] = [
   { name: 'se: endpoint with a network but no address (warning)', doc: egress({ resolution: 'STATIC', endpoints: [{ network: 'net-2', ports: { https: 15443 } }] }), expect: W('ISTHMUS_ERR_CONFIG_INVALID_ENDPOINT', 'spec.endpoints[0].address', 'address is unset with network "net-2"') },
   { name: 'se: exportTo nowhere and somewhere', doc: egress({ exportTo: ['~', 'team'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_EXPORT_TO', 'spec.exportTo', 'cannot export service entry to no one (~) and someone') },
 
+  // ---------------------------------------------------------------- security: samples from Istio's security tasks
+  {
+    name: 'sample: allow-nothing',
+    yaml: 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: allow-nothing\n  namespace: default\nspec: {}\n',
+    valid: 'clean',
+  },
+  {
+    name: 'sample: productpage-viewer',
+    yaml: `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: "productpage-viewer"
+  namespace: default
+spec:
+  selector:
+    matchLabels:
+      app: productpage
+  action: ALLOW
+  rules:
+  - to:
+    - operation:
+        methods: ["GET"]
+`,
+    valid: 'clean',
+  },
+  {
+    name: 'sample: details-viewer (principals)',
+    yaml: `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: "details-viewer"
+  namespace: default
+spec:
+  selector:
+    matchLabels:
+      app: details
+  action: ALLOW
+  rules:
+  - from:
+    - source:
+        principals: ["cluster.local/ns/default/sa/bookinfo-productpage"]
+    to:
+    - operation:
+        methods: ["GET"]
+`,
+    valid: 'clean',
+  },
+  {
+    name: 'sample: require-jwt with a groups claim',
+    yaml: `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: require-jwt
+  namespace: foo
+spec:
+  selector:
+    matchLabels:
+      app: httpbin
+  action: ALLOW
+  rules:
+  - from:
+    - source:
+       requestPrincipals: ["testing@secure.istio.io/testing@secure.istio.io"]
+    when:
+    - key: request.auth.claims[groups]
+      values: ["group1"]
+`,
+    valid: 'clean',
+  },
+  {
+    name: 'sample: deny-method-get unless x-token is admin',
+    yaml: `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: deny-method-get
+  namespace: foo
+spec:
+  selector:
+    matchLabels:
+      app: httpbin
+  action: DENY
+  rules:
+  - to:
+    - operation:
+        methods: ["GET"]
+    when:
+    - key: request.headers[x-token]
+      notValues: ["admin"]
+`,
+    valid: 'no-errors',
+  },
+  {
+    name: 'sample: frontend-ingress denies requests without a token',
+    yaml: `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: frontend-ingress
+  namespace: istio-system
+spec:
+  selector:
+    matchLabels:
+      istio: ingressgateway
+  action: DENY
+  rules:
+  - from:
+    - source:
+        notRequestPrincipals: ["*"]
+    to:
+    - operation:
+        paths: ["/headers"]
+`,
+    valid: 'no-errors',
+  },
+  {
+    name: 'sample: ingress-policy with ipBlocks',
+    yaml: `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: ingress-policy
+  namespace: istio-system
+spec:
+  selector:
+    matchLabels:
+      app: istio-ingressgateway
+  action: ALLOW
+  rules:
+  - from:
+    - source:
+        ipBlocks: ["1.2.3.4", "5.6.7.0/24"]
+`,
+    valid: 'clean',
+  },
+  {
+    name: 'sample: tcp-policy with ports',
+    yaml: `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: tcp-policy
+  namespace: foo
+spec:
+  selector:
+    matchLabels:
+      app: tcp-echo
+  action: ALLOW
+  rules:
+  - to:
+    - operation:
+        ports: ["9000", "9001"]
+`,
+    valid: 'clean',
+  },
+  {
+    name: 'sample: mesh-wide STRICT mTLS',
+    yaml: `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata:
+  name: "default"
+  namespace: "istio-system"
+spec:
+  mtls:
+    mode: STRICT
+`,
+    valid: 'clean',
+  },
+  {
+    name: 'sample: namespace-wide STRICT mTLS (v1beta1)',
+    yaml: 'apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata:\n  name: "default"\n  namespace: "foo"\nspec:\n  mtls:\n    mode: STRICT\n',
+    valid: 'clean',
+  },
+  {
+    name: 'sample: workload STRICT with port 80 DISABLE',
+    yaml: `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata:
+  name: "httpbin"
+  namespace: "bar"
+spec:
+  selector:
+    matchLabels:
+      app: httpbin
+  mtls:
+    mode: STRICT
+  portLevelMtls:
+    80:
+      mode: DISABLE
+`,
+    valid: 'clean',
+  },
+  {
+    name: 'sample: overwrite-example workload DISABLE',
+    yaml: 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: "overwrite-example"\n  namespace: "foo"\nspec:\n  selector:\n    matchLabels:\n      app: httpbin\n  mtls:\n    mode: DISABLE\n',
+    valid: 'clean',
+  },
+  {
+    name: 'sample: jwt-example on the ingress gateway',
+    yaml: `apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata:
+  name: "jwt-example"
+  namespace: istio-system
+spec:
+  selector:
+    matchLabels:
+      istio: ingressgateway
+  jwtRules:
+  - issuer: "testing@secure.istio.io"
+    jwksUri: "${JWKS_URI}"
+`,
+    valid: 'clean',
+  },
+
+  // ---------------------------------------------------------------- PeerAuthentication
+  { name: 'pa: workload PERMISSIVE', doc: pa({ selector: httpbin, mtls: { mode: 'PERMISSIVE' } }), valid: 'clean' },
+  { name: 'pa: port-level settings with string keys', doc: pa({ selector: httpbin, portLevelMtls: { '8080': { mode: 'DISABLE' }, '9090': { mode: 'STRICT' } } }), valid: 'clean' },
+  { name: 'pa: empty spec inherits', doc: pa({}), valid: 'clean' },
+  { name: 'pa: mode UNSET', doc: pa({ mtls: { mode: 'UNSET' } }), valid: 'clean' },
+  { name: 'pa: unknown mode', doc: pa({ mtls: { mode: 'MUTUAL' } }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_ENUM', 'spec.mtls.mode', 'expected one of UNSET, DISABLE, PERMISSIVE, STRICT') },
+  { name: 'pa: lower-case mode', doc: pa({ mtls: { mode: 'strict' } }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_ENUM', 'spec.mtls.mode') },
+  { name: 'pa: unknown port-level mode', doc: pa({ selector: httpbin, portLevelMtls: { '80': { mode: 'OFF' } } }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_ENUM', 'spec.portLevelMtls["80"].mode') },
+  { name: 'pa: port-level settings without a selector', doc: pa({ mtls: { mode: 'STRICT' }, portLevelMtls: { '80': { mode: 'DISABLE' } } }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_MTLS', 'spec.portLevelMtls', 'mesh/namespace peer authentication cannot have port level mTLS') },
+  {
+    name: 'pa: port-level settings with a selector without labels',
+    doc: pa({ selector: {}, portLevelMtls: { '80': { mode: 'DISABLE' } } }),
+    expect: [E('ISTHMUS_ERR_CONFIG_INVALID_MTLS', 'spec.portLevelMtls', 'requires a selector with matchLabels'), W('ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', 'spec.selector.matchLabels', 'without labels')],
+  },
+  { name: 'pa: port 0', doc: pa({ selector: httpbin, portLevelMtls: { '0': { mode: 'DISABLE' } } }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_PORT', 'spec.portLevelMtls["0"]', 'port must be in range 1..65535') },
+  { name: 'pa: port 65536', doc: pa({ selector: httpbin, portLevelMtls: { '65536': { mode: 'DISABLE' } } }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_PORT', 'spec.portLevelMtls["65536"]', 'port must be in range 1..65535') },
+  { name: 'pa: port name as a key', doc: pa({ selector: httpbin, portLevelMtls: { http: { mode: 'DISABLE' } } }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_PORT', 'spec.portLevelMtls.http', '(got "http")') },
+  { name: 'pa: empty port-level map', doc: pa({ selector: httpbin, portLevelMtls: {} }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_MTLS', 'spec.portLevelMtls', 'port level mTLS, if defined, must have at least one element') },
+  { name: 'pa: wildcard in a selector value', doc: pa({ selector: { matchLabels: { app: 'http*' } } }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', 'spec.selector.matchLabels.app', 'wildcard is not supported in selector: "app=http*"') },
+  { name: 'pa: wildcard in a selector key', doc: pa({ selector: { matchLabels: { 'app*': 'httpbin' } } }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', 'spec.selector.matchLabels["app*"]', 'wildcard is not supported in selector') },
+  { name: 'pa: empty selector key', doc: pa({ selector: { matchLabels: { '': 'httpbin' } } }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', 'spec.selector.matchLabels[""]', 'empty key is not supported in selector') },
+  { name: 'pa: selector without labels (warning)', doc: pa({ selector: {}, mtls: { mode: 'STRICT' } }), expect: W('ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', 'spec.selector.matchLabels', 'workload selector specified without labels') },
+  { name: 'pa: "default" with a selector (warning)', doc: pa({ selector: httpbin, mtls: { mode: 'STRICT' } }, meta('default')), expect: W('ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', 'spec.selector', 'applies only to the selected workloads') },
+  { name: 'pa: targetRefs is not a PeerAuthentication field', doc: pa({ targetRefs: [{ kind: 'Service', name: 'httpbin' }] }), expect: E('ISTHMUS_ERR_CONFIG_UNKNOWN_FIELD', 'spec.targetRefs', 'unknown field `targetRefs`') },
+  { name: 'pa: misspelt portLevelMTLS', doc: pa({ selector: httpbin, portLevelMTLS: { '80': { mode: 'DISABLE' } } }), expect: E('ISTHMUS_ERR_CONFIG_UNKNOWN_FIELD', 'spec.portLevelMTLS', 'did you mean `portLevelMtls`?') },
+  { name: 'pa: v1alpha1 is not served', doc: pa({}, meta(), 'security.istio.io/v1alpha1'), expect: E('ISTHMUS_ERR_CONFIG_UNSUPPORTED_VERSION', 'apiVersion', 'use security.istio.io/v1, security.istio.io/v1beta1') },
+  { name: 'pa: dry-run annotation is refused', doc: pa({ mtls: { mode: 'STRICT' } }, meta('default', 'foo', { [DRY_RUN]: 'true' })), expect: E('ISTHMUS_ERR_CONFIG_INVALID_DRY_RUN', 'metadata.annotations["istio.io/dry-run"]', 'only supported on AuthorizationPolicy') },
+
+  // ---------------------------------------------------------------- AuthorizationPolicy: valid
+  { name: 'ap: v1beta1 is served', doc: ap({ selector: httpbin, rules: [{ to: [{ operation: { methods: ['GET'] } }] }] }, meta(), 'security.istio.io/v1beta1'), valid: 'clean' },
+  { name: 'ap: DENY everything with an empty rule', doc: ap({ action: 'DENY', rules: [{}] }), valid: 'clean' },
+  { name: 'ap: AUDIT with rules', doc: ap({ action: 'AUDIT', rules: [{ to: [{ operation: { paths: ['/admin*'], ports: ['8080'] } }] }] }), valid: 'clean' },
+  { name: 'ap: CUSTOM with a provider', doc: ap({ action: 'CUSTOM', provider: { name: 'ext-authz-http' }, rules: [{ to: [{ operation: { paths: ['/headers'] } }] }] }), valid: 'clean' },
+  { name: 'ap: IPv4, IPv6 and CIDR blocks', doc: from({ ipBlocks: ['10.0.0.1', '10.0.0.0/8', '2001:db8::1', '2001:db8::/32', '::/0'], notRemoteIpBlocks: ['192.168.0.0/16'] }), valid: 'clean' },
+  { name: 'ap: path wildcards', doc: toOp({ paths: ['/exact', '/api/*', '*.html', '*'], notPaths: ['/admin*'] }), valid: 'clean' },
+  { name: 'ap: path templates', doc: toOp({ paths: ['/foo/{*}', '/foo/{**}/', '/foo/{*}/bar/{**}', '/v1/{*}/items/{*}'] }), valid: 'clean' },
+  { name: 'ap: service accounts alone', doc: from({ serviceAccounts: ['default/bookinfo-productpage', 'sleep'], notServiceAccounts: ['foo/bad'] }), valid: 'clean' },
+  { name: 'ap: targetRefs to a Gateway', doc: ap({ targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'bookinfo-gateway' }], rules: [{ to: [{ operation: { methods: ['GET'] } }] }] }), valid: 'clean' },
+  { name: 'ap: targetRef to a Service in its own namespace', doc: ap({ targetRef: { kind: 'Service', name: 'httpbin', namespace: 'foo' }, rules: [{}] }), valid: 'clean' },
+  { name: 'ap: dry-run DENY', doc: ap({ action: 'DENY', rules: [{ to: [{ operation: { methods: ['POST'], ports: ['8000'] } }] }] }, meta('test', 'foo', { [DRY_RUN]: 'true' })), valid: 'clean' },
+  {
+    name: 'ap: every supported condition key',
+    doc: when(
+      { key: 'request.headers[User-Agent]', values: ['curl/*'] },
+      { key: 'source.ip', values: ['10.0.0.0/8'] },
+      { key: 'remote.ip', notValues: ['2001:db8::1'] },
+      { key: 'source.namespace', values: ['foo'] },
+      { key: 'source.principal', values: ['cluster.local/ns/foo/sa/sleep'] },
+      { key: 'source.serviceAccount', values: ['foo/sleep'] },
+      { key: 'request.auth.principal', values: ['issuer/subject'] },
+      { key: 'request.auth.audiences', values: ['aud'] },
+      { key: 'request.auth.presenter', values: ['client'] },
+      { key: 'request.auth.claims[iss]', values: ['issuer'] },
+      { key: 'request.auth.claims[nested][key]', values: ['v'] },
+      { key: 'destination.ip', values: ['10.1.2.3'] },
+      { key: 'destination.port', values: ['8080'] },
+      { key: 'connection.sni', values: ['www.example.com'] },
+      { key: 'experimental.envoy.filters.network.mysql_proxy[db.table]', values: ['[update]'] },
+    ),
+    valid: 'clean',
+  },
+
+  // ---------------------------------------------------------------- AuthorizationPolicy: action, selector, targets
+  { name: 'ap: unknown action', doc: ap({ action: 'REJECT', rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_ENUM', 'spec.action', 'expected one of ALLOW, DENY, AUDIT, CUSTOM') },
+  { name: 'ap: lower-case action', doc: ap({ action: 'deny', rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_ENUM', 'spec.action') },
+  { name: 'ap: DENY without rules', doc: ap({ action: 'DENY' }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_ACTION', 'spec.action', 'DENY action without `rules` is meaningless') },
+  { name: 'ap: DENY with an empty rules list', doc: ap({ action: 'DENY', rules: [] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_ACTION', 'spec.rules', 'add an empty rule `{}`') },
+  { name: 'ap: AUDIT without rules', doc: ap({ action: 'AUDIT' }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_ACTION', 'spec.action', 'AUDIT action without `rules` is meaningless') },
+  { name: 'ap: CUSTOM without rules', doc: ap({ action: 'CUSTOM', provider: { name: 'ext' } }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_ACTION', 'spec.action', 'CUSTOM action without `rules` is meaningless') },
+  { name: 'ap: provider with ALLOW', doc: ap({ provider: { name: 'ext' }, rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_ACTION', 'spec.provider', '`provider` must not be set with a non-CUSTOM action (the action is ALLOW)') },
+  { name: 'ap: CUSTOM without a provider', doc: ap({ action: 'CUSTOM', rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_ACTION', 'spec.action', '`provider.name` must not be empty') },
+  { name: 'ap: CUSTOM with a provider without a name', doc: ap({ action: 'CUSTOM', provider: {}, rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_ACTION', 'spec.provider.name', '`provider.name` must not be empty') },
+  { name: 'ap: CUSTOM with principals', doc: ap({ action: 'CUSTOM', provider: { name: 'ext' }, rules: [{ from: [{ source: { principals: ['a'] } }] }] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].from[0].source.principals', 'source.principals is currently not supported with CUSTOM action') },
+  { name: 'ap: CUSTOM with a JWT claim condition', doc: ap({ action: 'CUSTOM', provider: { name: 'ext' }, rules: [{ when: [{ key: 'request.auth.claims[iss]', values: ['a'] }] }] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].key', 'request.auth.claims[iss] is currently not supported with CUSTOM action') },
+  { name: 'ap: selector and targetRefs', doc: ap({ selector: httpbin, targetRefs: [{ kind: 'Service', name: 'httpbin' }], rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_CONFLICT', 'spec', 'only one of targetRefs or selector can be set') },
+  { name: 'ap: targetRef and targetRefs', doc: ap({ targetRef: { kind: 'Service', name: 'a' }, targetRefs: [{ kind: 'Service', name: 'b' }], rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_CONFLICT', 'spec', 'sets targetRef and targetRefs') },
+  { name: 'ap: targetRef to another namespace', doc: ap({ targetRefs: [{ kind: 'Service', name: 'httpbin', namespace: 'bar' }], rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_TARGET_REF', 'spec.targetRefs[0].namespace', 'cross namespace referencing is not currently supported') },
+  { name: 'ap: targetRef without a name', doc: ap({ targetRefs: [{ kind: 'Service' }], rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_TARGET_REF', 'spec.targetRefs[0].name', 'targetRef name must be set') },
+  { name: 'ap: targetRef to a Deployment', doc: ap({ targetRef: { group: 'apps', kind: 'Deployment', name: 'httpbin' }, rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_TARGET_REF', 'spec.targetRef', 'but was apps/Deployment') },
+  { name: 'ap: targetRef to a Gateway without its group', doc: ap({ targetRefs: [{ kind: 'Gateway', name: 'gw' }], rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_TARGET_REF', 'spec.targetRefs[0]', 'Gateway is in group gateway.networking.k8s.io') },
+  { name: 'ap: wildcard in the selector', doc: ap({ selector: { matchLabels: { version: '*' } }, rules: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', 'spec.selector.matchLabels.version', 'wildcard is not supported in selector') },
+  { name: 'ap: dry-run value not a boolean', doc: ap({ rules: [{}] }, meta('test', 'foo', { [DRY_RUN]: 'yes' })), expect: E('ISTHMUS_ERR_CONFIG_INVALID_DRY_RUN', 'metadata.annotations["istio.io/dry-run"]', 'must be "true" or "false"') },
+  { name: 'ap: dry-run on CUSTOM', doc: ap({ action: 'CUSTOM', provider: { name: 'ext' }, rules: [{}] }, meta('test', 'foo', { [DRY_RUN]: 'true' })), expect: E('ISTHMUS_ERR_CONFIG_INVALID_DRY_RUN', 'metadata.annotations["istio.io/dry-run"]', 'only supports action ALLOW or DENY, found action CUSTOM') },
+  { name: 'ap: misspelt notPrincipal', doc: from({ notPrincipal: ['a'] }), expect: E('ISTHMUS_ERR_CONFIG_UNKNOWN_FIELD', 'spec.rules[0].from[0].source.notPrincipal', 'did you mean `notPrincipals`?') },
+  { name: 'ap: ports written as numbers', doc: toOp({ ports: [9000] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_TYPE', 'spec.rules[0].to[0].operation.ports[0]', 'quote it: "9000"') },
+
+  // ---------------------------------------------------------------- AuthorizationPolicy: rules, sources, operations
+  { name: 'ap: empty from', doc: apRule({ from: [] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].from', '`from` must not be empty') },
+  { name: 'ap: empty to', doc: apRule({ to: [] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].to', '`to` must not be empty') },
+  { name: 'ap: from entry without a source', doc: apRule({ from: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].from[0]', '`from.source` must not be nil') },
+  { name: 'ap: to entry without an operation', doc: apRule({ to: [{}] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].to[0]', '`to.operation` must not be nil') },
+  { name: 'ap: empty source', doc: from({}), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].from[0].source', '`from.source` must not be empty') },
+  { name: 'ap: empty operation', doc: toOp({ methods: [] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].to[0].operation', '`to.operation` must not be empty') },
+  { name: 'ap: bad IP address', doc: from({ ipBlocks: ['1.2.3'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_ADDRESS', 'spec.rules[0].from[0].source.ipBlocks[0]', 'bad IP address (1.2.3)') },
+  { name: 'ap: bad CIDR prefix length', doc: from({ notRemoteIpBlocks: ['10.0.0.0/40'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_ADDRESS', 'spec.rules[0].from[0].source.notRemoteIpBlocks[0]', 'bad CIDR range (10.0.0.0/40)') },
+  { name: 'ap: bad IPv6 CIDR', doc: from({ remoteIpBlocks: ['2001:db8::/129'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_ADDRESS', 'spec.rules[0].from[0].source.remoteIpBlocks[0]', 'bad CIDR range (2001:db8::/129)') },
+  { name: 'ap: host name in ipBlocks', doc: from({ notIpBlocks: ['example.com'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_ADDRESS', 'spec.rules[0].from[0].source.notIpBlocks[0]', 'bad IP address (example.com)') },
+  { name: 'ap: port that is not a number', doc: toOp({ ports: ['http'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_PORT', 'spec.rules[0].to[0].operation.ports[0]', 'bad port (http)') },
+  { name: 'ap: port out of range', doc: toOp({ notPorts: ['70000'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_PORT', 'spec.rules[0].to[0].operation.notPorts[0]', 'bad port (70000)') },
+  { name: 'ap: empty principal', doc: from({ principals: ['cluster.local/ns/foo/sa/sleep', ''] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].from[0].source.principals[1]', 'empty value not allowed, found in principals') },
+  { name: 'ap: empty method', doc: toOp({ methods: [''] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].to[0].operation.methods[0]', 'empty value not allowed, found in methods') },
+  { name: 'ap: empty host', doc: toOp({ notHosts: [''] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].to[0].operation.notHosts[0]', 'empty value not allowed, found in notHosts') },
+  { name: 'ap: service accounts with namespaces', doc: from({ serviceAccounts: ['foo/sleep'], namespaces: ['foo'] }), expect: E('ISTHMUS_ERR_CONFIG_CONFLICT', 'spec.rules[0].from[0].source', 'cannot set serviceAccounts with namespaces or principals') },
+  { name: 'ap: not-service accounts with not-principals', doc: from({ notServiceAccounts: ['foo/sleep'], notPrincipals: ['x'] }), expect: E('ISTHMUS_ERR_CONFIG_CONFLICT', 'spec.rules[0].from[0].source', 'cannot set serviceAccounts with namespaces or principals') },
+  { name: 'ap: service account with a wildcard', doc: from({ serviceAccounts: ['foo/*'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].from[0].source.serviceAccounts[0]', 'wildcard not allowed') },
+  { name: 'ap: service account with two slashes', doc: from({ serviceAccounts: ['a/b/c'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].from[0].source.serviceAccounts[0]', "expected format 'serviceAccount' or 'namespace/serviceAccount'") },
+  { name: 'ap: lower-case method (warning)', doc: toOp({ methods: ['get'] }), expect: W('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].to[0].operation.methods[0]', 'HTTP methods are case sensitive') },
+  { name: 'ap: principal with a wildcard in the middle (warning)', doc: from({ principals: ['cluster.local/ns/*/sa/sleep'] }), expect: W('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0].from[0].source.principals[0]', 'this "*" is matched literally') },
+  { name: 'ap: DENY rule with only HTTP attributes (warning)', doc: ap({ selector: httpbin, action: 'DENY', rules: [{ to: [{ operation: { methods: ['GET'] } }] }] }), expect: W('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_RULE', 'spec.rules[0]', 'denies all traffic to TCP ports') },
+
+  // ---------------------------------------------------------------- AuthorizationPolicy: paths
+  { name: 'ap: {**} before another operator', doc: toOp({ paths: ['/foo/{**}/{*}'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_PATH', 'spec.rules[0].to[0].operation.paths[0]', 'invalid or unsupported path "/foo/{**}/{*}"') },
+  { name: 'ap: {*} inside a segment', doc: toOp({ paths: ['/foo/{*}.txt'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_PATH', 'spec.rules[0].to[0].operation.paths[0]', 'must be a whole path segment') },
+  { name: 'ap: * beside a template', doc: toOp({ notPaths: ['/*/baz/{*}'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_PATH', 'spec.rules[0].to[0].operation.notPaths[0]', 'segment "*" is not a valid literal') },
+  { name: 'ap: ** beside a template', doc: toOp({ paths: ['/**/baz/{*}'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_PATH', 'spec.rules[0].to[0].operation.paths[0]', 'invalid or unsupported path') },
+  { name: 'ap: named template variable', doc: toOp({ paths: ['/users/{id}'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_PATH', 'spec.rules[0].to[0].operation.paths[0]', 'no other "{" or "}" is allowed') },
+  { name: 'ap: wildcard in the middle of a path (warning)', doc: toOp({ paths: ['/api/*/items'] }), expect: W('ISTHMUS_ERR_CONFIG_INVALID_PATH', 'spec.rules[0].to[0].operation.paths[0]', 'matched literally') },
+  { name: 'ap: path without a leading slash (warning)', doc: toOp({ paths: ['headers'] }), expect: W('ISTHMUS_ERR_CONFIG_INVALID_PATH', 'spec.rules[0].to[0].operation.paths[0]', 'does not start with "/"') },
+
+  // ---------------------------------------------------------------- AuthorizationPolicy: conditions
+  { name: 'ap: condition without a key', doc: when({ values: ['a'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].key', '`key` must not be empty') },
+  { name: 'ap: unknown condition key with a suggestion', doc: when({ key: 'source.ips', values: ['10.0.0.1'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].key', 'unknown attribute: source.ips; did you mean `source.ip`?') },
+  { name: 'ap: unknown condition key', doc: when({ key: 'request.method', values: ['GET'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].key', 'unknown attribute: request.method') },
+  { name: 'ap: misspelt header key', doc: when({ key: 'request.header[x-token]', values: ['a'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].key', 'did you mean `request.headers[x-token]`?') },
+  { name: 'ap: header key without a name', doc: when({ key: 'request.headers', values: ['a'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].key', 'bad key (request.headers): should have the form request.headers[<header name>]') },
+  { name: 'ap: header key with an invalid name', doc: when({ key: 'request.headers[x token]', values: ['a'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].key', 'is not a valid header name') },
+  { name: 'ap: claim key with empty brackets', doc: when({ key: 'request.auth.claims[]', values: ['a'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].key', 'bad key (request.auth.claims[])') },
+  { name: 'ap: envoy filter key without a field', doc: when({ key: 'experimental.envoy.filters.network.mysql_proxy', values: ['a'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].key', 'bad key') },
+  { name: 'ap: condition without values', doc: when({ key: 'request.auth.claims[groups]' }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0]', 'at least one of `values` or `notValues` must be set for key request.auth.claims[groups]') },
+  { name: 'ap: condition with empty lists', doc: when({ key: 'source.namespace', values: [], notValues: [] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0]', 'at least one of `values` or `notValues`') },
+  { name: 'ap: condition with a bad source IP', doc: when({ key: 'source.ip', values: ['10.0.0.1', '10.0.0.256'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_ADDRESS', 'spec.rules[0].when[0].values[1]', 'bad IP address (10.0.0.256)') },
+  { name: 'ap: condition with a bad destination CIDR', doc: when({ key: 'destination.ip', notValues: ['10.0.0.0/x'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_ADDRESS', 'spec.rules[0].when[0].notValues[0]', 'bad CIDR range (10.0.0.0/x)') },
+  { name: 'ap: condition with a bad destination port', doc: when({ key: 'destination.port', values: ['0'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_PORT', 'spec.rules[0].when[0].values[0]', 'bad port (0)') },
+  { name: 'ap: condition with an empty value', doc: when({ key: 'request.headers[x-token]', values: [''] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].values[0]', 'empty value not allowed') },
+  { name: 'ap: destination.namespace condition', doc: when({ key: 'destination.namespace', values: ['foo'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].key', 'attribute destination.namespace is not supported') },
+  { name: 'ap: destination.labels condition', doc: when({ key: 'destination.labels[app]', values: ['httpbin'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].key', "use the policy's workload selector") },
+  { name: 'ap: source.serviceAccount condition with a wildcard', doc: when({ key: 'source.serviceAccount', values: ['foo/*'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_AUTHZ_CONDITION', 'spec.rules[0].when[0].values[0]', 'wildcard not allowed') },
+
+  // ---------------------------------------------------------------- RequestAuthentication
+  { name: 'ra: v1beta1 is served', doc: ra({ jwtRules: [{ issuer: ISSUER, jwksUri: JWKS_URI }] }, meta(), 'security.istio.io/v1beta1'), valid: 'clean' },
+  { name: 'ra: issuer only (keys from OpenID discovery)', doc: jwt({ issuer: 'https://accounts.example.com' }), valid: 'clean' },
+  { name: 'ra: jwksUri only', doc: jwt({ jwksUri: 'http://jwks.foo.svc.cluster.local:8000/jwks.json' }), valid: 'clean' },
+  { name: 'ra: inline jwks', doc: jwt({ issuer: ISSUER, jwks: JWKS }), valid: 'clean' },
+  {
+    name: 'ra: every JWT rule field',
+    doc: jwt({
+      issuer: ISSUER,
+      audiences: ['bookstore_android.apps.example.com'],
+      jwksUri: JWKS_URI,
+      fromHeaders: [{ name: 'x-jwt-assertion', prefix: 'Bearer ' }, { name: 'Authorization' }],
+      fromParams: ['my_token'],
+      fromCookies: ['auth-token'],
+      outputPayloadToHeader: 'x-jwt-payload',
+      forwardOriginalToken: true,
+      outputClaimToHeaders: [{ header: 'x-jwt-sub', claim: 'sub' }],
+      timeout: '10s',
+    }),
+    valid: 'clean',
+  },
+  { name: 'ra: targetRefs to a Gateway', doc: ra({ targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'bookinfo-gateway' }], jwtRules: [{ issuer: ISSUER }] }), valid: 'clean' },
+  { name: 'ra: no rules at all', doc: ra({ selector: httpbin }), valid: 'clean' },
+  { name: 'ra: neither issuer nor jwksUri', doc: jwt({ audiences: ['a'] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWT_RULE', 'spec.jwtRules[0]', 'issuer or jwksUri must be non-empty string') },
+  { name: 'ra: empty issuer', doc: jwt({ issuer: '' }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWT_RULE', 'spec.jwtRules[0].issuer', 'issuer or jwksUri must be non-empty string') },
+  { name: 'ra: jwks and jwksUri', doc: jwt({ issuer: ISSUER, jwksUri: JWKS_URI, jwks: JWKS }), expect: E('ISTHMUS_ERR_CONFIG_CONFLICT', 'spec.jwtRules[0]', 'only one of jwks or jwksUri can be set') },
+  { name: 'ra: jwksUri with an ftp scheme', doc: jwt({ issuer: ISSUER, jwksUri: 'ftp://example.com/jwks.json' }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWT_RULE', 'spec.jwtRules[0].jwksUri', 'url must have scheme http:// or https://') },
+  { name: 'ra: jwksUri without a scheme', doc: jwt({ issuer: ISSUER, jwksUri: 'example.com/jwks.json' }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWT_RULE', 'spec.jwtRules[0].jwksUri', 'is not an absolute URL') },
+  { name: 'ra: jwks that is not JSON', doc: jwt({ issuer: ISSUER, jwks: '{keys: []' }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWKS', 'spec.jwtRules[0].jwks', 'jwks parse error: not valid JSON') },
+  { name: 'ra: jwks with a single key', doc: jwt({ issuer: ISSUER, jwks: JSON.stringify(RSA_KEY) }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWKS', 'spec.jwtRules[0].jwks', 'wrap it in a key set') },
+  { name: 'ra: jwks key without kty', doc: jwt({ issuer: ISSUER, jwks: JSON.stringify({ keys: [{ n: 'x', e: 'AQAB' }] }) }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWKS', 'spec.jwtRules[0].jwks', 'key 0 has no "kty"') },
+  { name: 'ra: jwks key of an unknown type', doc: jwt({ issuer: ISSUER, jwks: JSON.stringify({ keys: [{ kty: 'DSA' }] }) }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWKS', 'spec.jwtRules[0].jwks', 'unsupported kty "DSA"') },
+  { name: 'ra: jwks RSA key without an exponent', doc: jwt({ issuer: ISSUER, jwks: JSON.stringify({ keys: [{ kty: 'RSA', n: RSA_KEY.n }] }) }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWKS', 'spec.jwtRules[0].jwks', 'key 0 (kty RSA) is missing "e"') },
+  { name: 'ra: jwks without keys (warning)', doc: jwt({ issuer: ISSUER, jwks: '{"keys": []}' }), expect: W('ISTHMUS_ERR_CONFIG_INVALID_JWKS', 'spec.jwtRules[0].jwks', 'no token can be verified') },
+  { name: 'ra: header location without a name', doc: jwt({ issuer: ISSUER, fromHeaders: [{ prefix: 'Bearer ' }] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWT_RULE', 'spec.jwtRules[0].fromHeaders[0].name', 'location header name must be non-empty string') },
+  { name: 'ra: header location with an invalid name', doc: jwt({ issuer: ISSUER, fromHeaders: [{ name: 'x jwt' }] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_HEADER', 'spec.jwtRules[0].fromHeaders[0].name', 'is not a valid header name') },
+  { name: 'ra: empty query parameter location', doc: jwt({ issuer: ISSUER, fromParams: [''] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWT_RULE', 'spec.jwtRules[0].fromParams[0]', 'location query must be non-empty string') },
+  { name: 'ra: empty cookie location', doc: jwt({ issuer: ISSUER, fromCookies: ['session', ''] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWT_RULE', 'spec.jwtRules[0].fromCookies[1]', 'cookie name must be non-empty string') },
+  { name: 'ra: claim to header without a claim', doc: jwt({ issuer: ISSUER, outputClaimToHeaders: [{ header: 'x-sub' }] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWT_RULE', 'spec.jwtRules[0].outputClaimToHeaders[0].claim', 'header and claim value must be non-empty string') },
+  { name: 'ra: claim to an invalid header', doc: jwt({ issuer: ISSUER, outputClaimToHeaders: [{ header: ':path', claim: 'sub' }] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_HEADER', 'spec.jwtRules[0].outputClaimToHeaders[0].header', 'header name ":path" is not a valid header name') },
+  { name: 'ra: payload to an invalid header', doc: jwt({ issuer: ISSUER, outputPayloadToHeader: 'x payload' }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_HEADER', 'spec.jwtRules[0].outputPayloadToHeader', 'is not a valid header name') },
+  { name: 'ra: timeout below 1ms', doc: jwt({ issuer: ISSUER, timeout: '500us' }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_DURATION', 'spec.jwtRules[0].timeout', 'greater than 1ms') },
+  { name: 'ra: malformed timeout', doc: jwt({ issuer: ISSUER, timeout: '5 seconds' }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_DURATION', 'spec.jwtRules[0].timeout', 'invalid duration "5 seconds"') },
+  { name: 'ra: empty audience', doc: jwt({ issuer: ISSUER, audiences: [''] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWT_RULE', 'spec.jwtRules[0].audiences[0]', 'audience must be non-empty string') },
+  { name: 'ra: jwks_uri spelling', doc: jwt({ issuer: ISSUER, jwks_uri: JWKS_URI }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_JWT_RULE', 'spec.jwtRules[0].jwks_uri', 'write `jwksUri`') },
+  { name: 'ra: selector and targetRef', doc: ra({ selector: httpbin, targetRef: { kind: 'Service', name: 'httpbin' }, jwtRules: [{ issuer: ISSUER }] }), expect: E('ISTHMUS_ERR_CONFIG_CONFLICT', 'spec', 'only one of targetRefs or selector can be set') },
+  { name: 'ra: targetRef to another namespace', doc: ra({ targetRef: { kind: 'Service', name: 'httpbin', namespace: 'bar' }, jwtRules: [{ issuer: ISSUER }] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_TARGET_REF', 'spec.targetRef.namespace', 'cross namespace referencing is not currently supported') },
+  { name: 'ra: empty selector key', doc: ra({ selector: { matchLabels: { '': 'x' } }, jwtRules: [{ issuer: ISSUER }] }), expect: E('ISTHMUS_ERR_CONFIG_INVALID_SELECTOR', 'spec.selector.matchLabels[""]', 'empty key is not supported in selector') },
+  { name: 'ra: misspelt jwtRule field', doc: jwt({ issuer: ISSUER, audience: ['a'] }), expect: E('ISTHMUS_ERR_CONFIG_UNKNOWN_FIELD', 'spec.jwtRules[0].audience', 'did you mean `audiences`?') },
+
   // ---------------------------------------------------------------- kinds and versions
   { name: 'kind: unknown kind lists the supported ones', doc: { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'x' } }, expect: E('ISTHMUS_ERR_CONFIG_UNKNOWN_KIND', 'kind', 'supported kinds: VirtualService (networking.istio.io/v1, v1beta1, v1alpha3)') },
   { name: 'kind: version not served', doc: vs({ hosts: ['a'], http: [routeTo()] }, 'networking.istio.io/v2'), expect: E('ISTHMUS_ERR_CONFIG_UNSUPPORTED_VERSION', 'apiVersion', 'VirtualService is not served as networking.istio.io/v2') },
@@ -465,7 +889,7 @@ const cases: Case[] = [
 ];
 
 function check(c: Case): void {
-  const text = stringify(c.doc, { lineWidth: 0 });
+  const text = c.yaml ?? stringify(c.doc, { lineWidth: 0 });
   const result = parseManifests(text, 'case.yaml');
   const diags: Diagnostic[] = result.diagnostics;
   const show = () => diags.map(formatDiagnostic).join('\n') || '(no diagnostics)';

@@ -19,6 +19,7 @@ import {
 import { validateDestinationRule } from './validate-destination-rule.ts';
 import { validateGateway } from './validate-gateway.ts';
 import { validateDeployment, validateKubeService } from './validate-kube.ts';
+import { checkDryRun, validateAuthorizationPolicy, validatePeerAuthentication, validateRequestAuthentication } from './validate-security.ts';
 import { validateServiceEntry } from './validate-service-entry.ts';
 import { validateVirtualService } from './validate-virtual-service.ts';
 
@@ -49,6 +50,15 @@ export function validateResource(r: Resource): Diagnostic[] {
     case `${Kinds.ServiceEntry.group}/ServiceEntry`:
       validateServiceEntry(f, rec['spec'], ns);
       break;
+    case `${Kinds.PeerAuthentication.group}/PeerAuthentication`:
+      validatePeerAuthentication(f, rec['spec'], name);
+      break;
+    case `${Kinds.AuthorizationPolicy.group}/AuthorizationPolicy`:
+      validateAuthorizationPolicy(f, rec['spec'], ns, meta['annotations']);
+      break;
+    case `${Kinds.RequestAuthentication.group}/RequestAuthentication`:
+      validateRequestAuthentication(f, rec['spec'], ns);
+      break;
     case '/Service':
       validateKubeService(f, rec['spec']);
       break;
@@ -61,6 +71,8 @@ export function validateResource(r: Resource): Diagnostic[] {
     default:
       f.error([], 'ISTHMUS_ERR_CONFIG_UNKNOWN_KIND', `unsupported kind ${JSON.stringify(kind)} in ${JSON.stringify(apiVersion)}`);
   }
+  // Only AuthorizationPolicy can be dry-run; Istio refuses the annotation on its other kinds.
+  if (group.endsWith('istio.io') && kind !== 'AuthorizationPolicy') checkDryRun(f, meta['annotations'], kind);
   return f.diagnostics;
 }
 

@@ -7,8 +7,8 @@ import { forDisplay, table, toJson, toYaml } from '../output.ts';
 export function registerGet(program: Command): void {
   program
     .command('get')
-    .description('Show applied resources: virtualservices, destinationrules, gateways, serviceentries, services, deployments, pods, ...')
-    .argument('<kind>', 'resource kind (plural, singular or short name: vs, dr, gw, se, svc, deploy, po)')
+    .description('Show applied resources: virtualservices, destinationrules, gateways, serviceentries, peerauthentications, authorizationpolicies, requestauthentications, services, deployments, pods, ...')
+    .argument('<kind>', 'resource kind (plural, singular or short name: vs, dr, gw, se, pa, ap, ra, svc, deploy, po)')
     .argument('[name]', 'one resource by name')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'list across all namespaces', false)

@@ -1,4 +1,5 @@
 export * from './common.ts';
 export * from './networking.ts';
+export * from './security.ts';
 export * from './kube.ts';
 export * from './known-fields.ts';
