@@ -86,8 +86,47 @@ export interface Subset {
   trafficPolicy?: TrafficPolicy;
 }
 
+/** DestinationRule `tls` (ClientTLSSettings). */
+export interface ClientTlsSpec {
+  mode?: 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
+  clientCertificate?: string;
+  privateKey?: string;
+  caCertificates?: string;
+  credentialName?: string;
+  subjectAltNames?: string[];
+  sni?: string;
+  insecureSkipVerify?: boolean;
+  caCrl?: string;
+}
+
+export interface PortTrafficPolicy {
+  port?: PortSelector;
+  loadBalancer?: { simple?: string; [extra: string]: unknown };
+  tls?: ClientTlsSpec;
+  [extra: string]: unknown;
+}
+
 export interface TrafficPolicy {
   loadBalancer?: { simple?: string; [extra: string]: unknown };
+  tls?: ClientTlsSpec;
+  portLevelSettings?: PortTrafficPolicy[];
+  [extra: string]: unknown;
+}
+
+/** Gateway `servers[].tls` (ServerTLSSettings). */
+export interface ServerTlsSpec {
+  httpsRedirect?: boolean;
+  mode?: 'PASSTHROUGH' | 'SIMPLE' | 'MUTUAL' | 'AUTO_PASSTHROUGH' | 'ISTIO_MUTUAL' | 'OPTIONAL_MUTUAL';
+  serverCertificate?: string;
+  privateKey?: string;
+  caCertificates?: string;
+  credentialName?: string;
+  credentialNames?: string[];
+  tlsCertificates?: { serverCertificate?: string; privateKey?: string; caCertificates?: string }[];
+  subjectAltNames?: string[];
+  minProtocolVersion?: string;
+  maxProtocolVersion?: string;
+  cipherSuites?: string[];
   [extra: string]: unknown;
 }
 
@@ -110,7 +149,7 @@ export interface GatewayServer {
   port: GatewayPort;
   bind?: string;
   hosts: string[];
-  tls?: Record<string, unknown>;
+  tls?: ServerTlsSpec;
   name?: string;
 }
 

@@ -4,7 +4,8 @@
 import {
   DEFAULT_DOMAIN_SUFFIX, PodAnnotations, ROOT_NAMESPACE, groupKind,
   type DestinationRuleSpec, type GatewaySpec, type KubeServiceSpec, type PodSpec, type Resource,
-  type ServiceEntrySpec, type VirtualServiceSpec,
+  type ServiceEntrySpec, type VirtualServiceSpec, type AuthorizationPolicySpec, type PeerAuthenticationSpec,
+  type RequestAuthenticationSpec,
 } from '../api/index.ts';
 import { resolveShortName } from './hosts.ts';
 
@@ -61,6 +62,12 @@ export interface MeshSnapshot {
   readonly virtualServices: readonly Resource<VirtualServiceSpec>[];
   readonly destinationRules: readonly Resource<DestinationRuleSpec>[];
   readonly gateways: readonly Resource<GatewaySpec>[];
+  /** SPIFFE trust domain of workload identities (`spiffe://<trustDomain>/ns/<ns>/sa/<sa>`). */
+  readonly trustDomain: string;
+  /** Security policies, oldest first (Istio resolves conflicts in favour of the oldest). */
+  readonly peerAuthentications: readonly Resource<PeerAuthenticationSpec>[];
+  readonly authorizationPolicies: readonly Resource<AuthorizationPolicySpec>[];
+  readonly requestAuthentications: readonly Resource<RequestAuthenticationSpec>[];
 }
 
 function byAge(a: Resource, b: Resource): number {
@@ -101,7 +108,7 @@ export function podModel(r: Resource<PodSpec>): PodModel {
 export function buildSnapshot(
   resources: readonly Resource[],
   version: number,
-  opts: { domainSuffix?: string; rootNamespace?: string } = {},
+  opts: { domainSuffix?: string; rootNamespace?: string; trustDomain?: string } = {},
 ): MeshSnapshot {
   const domainSuffix = opts.domainSuffix ?? DEFAULT_DOMAIN_SUFFIX;
   const sorted = [...resources].sort(byAge);
@@ -110,6 +117,9 @@ export function buildSnapshot(
   const virtualServices: Resource<VirtualServiceSpec>[] = [];
   const destinationRules: Resource<DestinationRuleSpec>[] = [];
   const gateways: Resource<GatewaySpec>[] = [];
+  const peerAuthentications: Resource<PeerAuthenticationSpec>[] = [];
+  const authorizationPolicies: Resource<AuthorizationPolicySpec>[] = [];
+  const requestAuthentications: Resource<RequestAuthenticationSpec>[] = [];
   for (const r of sorted) {
     const ns = r.metadata.namespace ?? 'default';
     switch (groupKind(r)) {
@@ -173,6 +183,15 @@ export function buildSnapshot(
       case 'networking.istio.io/Gateway':
         gateways.push(r as Resource<GatewaySpec>);
         break;
+      case 'security.istio.io/PeerAuthentication':
+        peerAuthentications.push(r as Resource<PeerAuthenticationSpec>);
+        break;
+      case 'security.istio.io/AuthorizationPolicy':
+        authorizationPolicies.push(r as Resource<AuthorizationPolicySpec>);
+        break;
+      case 'security.istio.io/RequestAuthentication':
+        requestAuthentications.push(r as Resource<RequestAuthenticationSpec>);
+        break;
       default:
         break;
     }
@@ -194,7 +213,16 @@ export function buildSnapshot(
     virtualServices,
     destinationRules,
     gateways,
+    trustDomain: opts.trustDomain ?? DEFAULT_DOMAIN_SUFFIX,
+    peerAuthentications,
+    authorizationPolicies,
+    requestAuthentications,
   };
+}
+
+/** `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`. */
+export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }
 
 export { resolveShortName };

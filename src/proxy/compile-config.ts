@@ -3,10 +3,10 @@
 // frozen route tables, resolved clusters and listeners. `route()` is the same lookup the live
 // listeners run, offered to simulation tests.
 
-import type { Cluster, Listener, ProxyConfig, ProxyRole, RouteTable } from '../api/index.ts';
+import type { Cluster, GatewayTlsServer, InboundMtlsMode, Listener, ProxyConfig, ProxyRole, ProxySecurity, RouteTable } from '../api/index.ts';
 import { ProxyConfigError } from './errors.ts';
 import { authorityPort } from './http1-parser.ts';
-import { ClusterRuntime, EndpointRuntime, WeightedClusters } from './load-balancer.ts';
+import { ClusterRuntime, EndpointRuntime, type EndpointTls, WeightedClusters } from './load-balancer.ts';
 import { CompiledRoute, type CompiledRouteTable, compileRouteTable, type RouteRequestView } from './router.ts';
 
 const LB_POLICIES = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'PASSTHROUGH']);
@@ -22,6 +22,27 @@ export interface CompiledListener {
   readonly routeTableName: string;
   /** Inbound: the one route, forwarding to the listener's cluster. */
   readonly inboundRoute: CompiledRoute | null;
+  /** Inbound: PeerAuthentication mode (PERMISSIVE when the config says nothing). */
+  readonly mtls: InboundMtlsMode | null;
+  /** Gateway: TLS servers terminated on this port. */
+  readonly tls: readonly GatewayTlsServer[] | null;
+  /** Gateway: answer every request with a redirect to https. */
+  readonly httpsRedirect: boolean;
+}
+
+const MTLS_MODES = new Set(['DISABLE', 'PERMISSIVE', 'STRICT']);
+
+/** How a cluster's endpoint is reached: DestinationRule TLS wins; otherwise auto mTLS per endpoint. */
+function endpointTls(c: Cluster | undefined, mtls: { identity: string } | undefined): EndpointTls | null {
+  if (c?.tls !== undefined) {
+    if (c.tls.mode === 'ISTIO_MUTUAL') {
+      const ids = c.tls.subjectAltNames ?? (mtls !== undefined ? [mtls.identity] : []);
+      return { kind: 'mesh', identities: ids, sni: c.tls.sni, upstream: c.tls, key: `mesh|${ids.join(',')}|${c.tls.sni ?? ''}` };
+    }
+    return { kind: 'file', identities: [], sni: c.tls.sni, upstream: c.tls, key: `file|${c.name}` };
+  }
+  if (c?.tlsDisabled === true || mtls === undefined) return null;
+  return { kind: 'mesh', identities: [mtls.identity], sni: undefined, upstream: undefined, key: `mesh|${mtls.identity}|` };
 }
 
 /** What simulation and tests pass to `route()`. */
@@ -87,6 +108,8 @@ export class CompiledConfig {
   readonly listeners: readonly CompiledListener[];
   /** Every compiled route, for attaching filter chains. */
   readonly routes: readonly CompiledRoute[];
+  /** Identity, trust roots and request policies; null when the config carries none. */
+  readonly security: ProxySecurity | null;
 
   constructor(init: {
     config: ProxyConfig;
@@ -102,6 +125,7 @@ export class CompiledConfig {
     this.routeTables = init.routeTables;
     this.listeners = init.listeners;
     this.routes = init.routes;
+    this.security = init.config.security ?? null;
   }
 
   /** The route for an outbound request on the sidecar: route table `<port>`. */
@@ -157,6 +181,8 @@ export function compileConfig(config: ProxyConfig, previous: CompiledConfig | nu
   if (problems.length > 0) throw new ProxyConfigError(problems);
 
   // Endpoints by cluster.
+  const clusterSpecs = new Map<string, Cluster>();
+  for (const c of config.clusters) if (isObj(c) && typeof c.name === 'string') clusterSpecs.set(c.name, c);
   const endpointsByCluster = new Map<string, EndpointRuntime[]>();
   config.endpoints.forEach((ce, i) => {
     if (!isObj(ce) || typeof ce.cluster !== 'string' || !Array.isArray(ce.endpoints)) {
@@ -169,7 +195,7 @@ export function compileConfig(config: ProxyConfig, previous: CompiledConfig | nu
         problems.push(`endpoints[${i}].endpoints[${j}] (${ce.cluster}): needs an address and a port in 1-65535`);
         return;
       }
-      list.push(new EndpointRuntime(e));
+      list.push(new EndpointRuntime(e, endpointTls(clusterSpecs.get(ce.cluster), isObj(e.mtls) && typeof e.mtls.identity === 'string' ? e.mtls : undefined)));
     });
     endpointsByCluster.set(ce.cluster, list);
   });
@@ -241,7 +267,11 @@ export function compileConfig(config: ProxyConfig, previous: CompiledConfig | nu
       if (cl === undefined) problems.push(`${where}: cluster ${JSON.stringify(l.cluster)} is not defined`);
       const route = new CompiledRoute('default', [], new WeightedClusters([l.cluster], [1], [cl ?? null]), 0, '', undefined);
       inboundRoutes.push(route);
-      listeners.push({ name: l.name, direction: 'inbound', address: l.address, port: l.port, routeTable: null, routeTableName: '', inboundRoute: route });
+      if (l.mtls !== undefined && !MTLS_MODES.has(l.mtls)) problems.push(`${where}: unknown mtls mode ${JSON.stringify(l.mtls)}`);
+      listeners.push({
+        name: l.name, direction: 'inbound', address: l.address, port: l.port, routeTable: null, routeTableName: '', inboundRoute: route,
+        mtls: l.mtls ?? 'PERMISSIVE', tls: null, httpsRedirect: false,
+      });
     } else {
       if (typeof l.routeTable !== 'string') {
         problems.push(`${where}: a gateway listener needs a routeTable`);
@@ -249,7 +279,11 @@ export function compileConfig(config: ProxyConfig, previous: CompiledConfig | nu
       }
       const table = routeTables.get(l.routeTable);
       if (table === undefined) problems.push(`${where}: route table ${JSON.stringify(l.routeTable)} is not defined`);
-      listeners.push({ name: l.name, direction: 'gateway', address: l.address, port: l.port, routeTable: table ?? null, routeTableName: l.routeTable, inboundRoute: null });
+      if (l.tls !== undefined && !Array.isArray(l.tls)) problems.push(`${where}: tls must be a list`);
+      listeners.push({
+        name: l.name, direction: 'gateway', address: l.address, port: l.port, routeTable: table ?? null, routeTableName: l.routeTable, inboundRoute: null,
+        mtls: null, tls: Array.isArray(l.tls) && l.tls.length > 0 ? l.tls : null, httpsRedirect: l.httpsRedirect === true,
+      });
     }
   });
 

@@ -143,6 +143,6 @@ export interface Exchange extends RouteRequestView {
    * `x-isthmus-reason: <flag> <reason>` (flag `-` when none applies).
    */
   localReply(status: number, flag: string, reason: string): void;
-  /** A configured direct response (no reason header). */
-  directReply(status: number, body: string): void;
+  /** A configured direct response (no reason header), with optional extra response headers. */
+  directReply(status: number, body: string, headers?: readonly (readonly [string, string])[]): void;
 }

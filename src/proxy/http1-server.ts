@@ -625,9 +625,17 @@ export class Http1Exchange implements Exchange {
     this.#writeLocal(status, body, `x-isthmus-reason: ${flag} ${reasonHeader(reason)}\r\n`, forceClose);
   }
 
-  directReply(status: number, body: string): void {
+  directReply(status: number, body: string, headers?: readonly (readonly [string, string])[]): void {
     if (this.responseStarted) return;
-    this.#writeLocal(status, body, '', false);
+    let extra = '';
+    if (headers !== undefined) {
+      for (const [name, value] of headers) {
+        // Names and values may come from an external authorizer: no line breaks reach the client.
+        if (/[\r\n:\0]/.test(name)) continue;
+        extra += `${name}: ${value.replace(/[\r\n\0]/g, ' ')}\r\n`;
+      }
+    }
+    this.#writeLocal(status, body, extra, false);
   }
 
   #writeLocal(status: number, body: string, extra: string, forceClose: boolean): void {

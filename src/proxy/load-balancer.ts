@@ -2,7 +2,18 @@
 // A cluster that persists across config versions keeps its round-robin cursor, so a push does
 // not send the next burst of requests to the first endpoint again.
 
-import type { Cluster, Endpoint, LbPolicy } from '../api/index.ts';
+import type { Cluster, Endpoint, LbPolicy, UpstreamTls } from '../api/index.ts';
+
+/** TLS to an endpoint: mesh mTLS (ISTIO_MUTUAL, expecting one of `identities`) or origination from files. */
+export interface EndpointTls {
+  kind: 'mesh' | 'file';
+  /** SPIFFE URIs the server may present (mesh); empty means any identity our roots sign. */
+  identities: readonly string[];
+  sni: string | undefined;
+  upstream: UpstreamTls | undefined;
+  /** Distinguishes pools to the same address with different TLS settings. */
+  key: string;
+}
 
 /** What the forwarder needs from an upstream connection pool; set by the live proxy, null in simulation. */
 export interface EndpointPoolRef {
@@ -13,17 +24,22 @@ export interface EndpointPoolRef {
 export class EndpointRuntime {
   readonly address: string;
   readonly port: number;
-  /** `address:port`, the pool key and what telemetry reports. */
+  /** `address:port`, what telemetry reports. */
   readonly key: string;
+  /** The connection pool's key: `address:port`, plus the TLS settings when there are any. */
+  readonly poolKey: string;
   readonly pod: string | undefined;
+  readonly tls: EndpointTls | null;
   /** The connection pool for this endpoint; attached after compile by the live proxy. */
   pool: EndpointPoolRef | null = null;
 
-  constructor(e: Endpoint) {
+  constructor(e: Endpoint, tls: EndpointTls | null = null) {
     this.address = e.address;
     this.port = e.port;
     this.key = e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+    this.poolKey = tls === null ? this.key : `${this.key}|${tls.key}`;
     this.pod = e.pod;
+    this.tls = tls;
   }
 }
 

@@ -17,6 +17,9 @@ import { ResponseFlag } from './response-flags.ts';
 import { ProxyStats } from './stats.ts';
 import { UpstreamPools } from './upstream-pool.ts';
 import type { CompiledRoute } from './router.ts';
+import { MeshTls, type IdentitySource } from './mesh-tls.ts';
+import { securityFilters } from './security-filters.ts';
+import { ListenerTls } from './tls-listener.ts';
 
 export interface HostPort {
   host: string;
@@ -34,6 +37,8 @@ export interface ProxyOptions {
   /** Gateway: config port → port actually bound. */
   portMap?: ReadonlyMap<number, number>;
   timeouts?: Partial<Timeouts>;
+  /** Where the workload certificate comes from; without one the proxy speaks plaintext only. */
+  identity?: IdentitySource;
   log?: Logger;
 }
 
@@ -45,6 +50,9 @@ interface LiveListener {
   ctx: ListenerContext;
   bindHost: string;
   bindPort: number;
+  tls: ListenerTls;
+  /** JSON of the gateway TLS servers last set, to rebuild contexts only when they change. */
+  tlsKey: string;
 }
 
 /** Filters every forwarding route runs before its terminal, in order. Empty for now: routing and forwarding are the terminal. */
@@ -72,6 +80,7 @@ export class Proxy {
   readonly stats = new ProxyStats();
   readonly registry: ConnectionRegistry;
   readonly pools: UpstreamPools;
+  readonly mesh = new MeshTls();
   readonly #opts: ProxyOptions;
   readonly #log: Logger;
   #current: CompiledConfig | null = null;
@@ -86,7 +95,13 @@ export class Proxy {
     this.nodeId = `${opts.podName}.${opts.namespace}`;
     this.#log = opts.log ?? createLogger(`proxy ${this.nodeId}`);
     this.registry = new ConnectionRegistry({ ...DEFAULT_TIMEOUTS, ...opts.timeouts });
-    this.pools = new UpstreamPools(this.stats, this.registry, this.#log);
+    this.pools = new UpstreamPools(this.stats, this.registry, this.#log, this.mesh);
+    if (opts.identity !== undefined) {
+      this.mesh.onChange(() => {
+        this.stats.certificatesReceived++;
+      });
+      this.mesh.attach(opts.identity);
+    }
   }
 
   /** The applied config, or null before the first one. */
@@ -128,12 +143,16 @@ export class Proxy {
 
   async #open(key: string, host: string, port: number, configPort: number, kind: ListenerKind): Promise<LiveListener> {
     const ctx = this.#ctx(kind, configPort);
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      new Http1ServerConnection(socket, ctx);
-    });
+    const tls = new ListenerTls(this.mesh, this.#log);
+    tls.bind(ctx);
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, kind === 'outbound'
+      ? (socket) => {
+          new Http1ServerConnection(socket, ctx);
+        }
+      : (socket) => tls.accept(socket));
     const bound = await listen(server, host, port);
     server.on('error', (e) => this.#log.error('listener error', { listener: key, error: e }));
-    return { key, server, ctx, bindHost: host, bindPort: bound };
+    return { key, server, ctx, bindHost: host, bindPort: bound, tls, tlsKey: '' };
   }
 
   #keyOf(l: CompiledListener): string {
@@ -165,14 +184,22 @@ export class Proxy {
 
     // Endpoint pools: shared across versions by address.
     const keep = new Set<string>();
+    this.mesh.setConfigRoots(compiled.security?.roots ?? []);
+    this.mesh.clearFileCache();
     for (const c of compiled.clusters.values()) {
       for (const ep of c.endpoints) {
-        ep.pool = this.pools.get(ep.key, ep.address, ep.port);
-        keep.add(ep.key);
+        ep.pool = this.pools.get(ep.poolKey, ep.address, ep.port, ep.tls);
+        keep.add(ep.poolKey);
       }
     }
     // Filter chains, once per route.
     for (const r of compiled.routes) r.handler = this.#routeHandler(r);
+    let filters: Filter[];
+    try {
+      filters = securityFilters(compiled.security, { mesh: this.mesh, log: this.#log });
+    } catch (e) {
+      return this.#rejected(version, `security policies: ${(e as Error).message}`);
+    }
 
     // Listeners: open the new ones first; if any fails to bind, undo and reject the version.
     const wanted = new Map<string, CompiledListener>();
@@ -195,7 +222,13 @@ export class Proxy {
     this.#current = compiled;
     for (const [key, l] of wanted) {
       const live = this.#listeners.get(key) as LiveListener;
-      live.ctx.handler = listenerHandler(l);
+      live.tls.mtls = l.mtls;
+      const tlsKey = l.tls === null ? '' : JSON.stringify(l.tls);
+      if (tlsKey !== live.tlsKey) {
+        live.tls.setGatewayServers(l.tls);
+        live.tlsKey = tlsKey;
+      }
+      live.ctx.handler = compose(filters, listenerHandler(l));
     }
     if (this.#outbound !== null) this.#outbound.ctx.handler = outboundHandler(compiled);
 
@@ -244,7 +277,9 @@ export class Proxy {
     const servers = [...this.#listeners.values()];
     if (this.#outbound !== null) servers.push(this.#outbound);
     const closed = Promise.all(servers.map((l) => closeServer(l.server)));
+    for (const l of servers) l.tls.closePending();
     await this.registry.drainAll(graceMs);
+    for (const l of servers) l.tls.closePending();
     await closed;
     this.pools.closeAll();
     this.registry.stop();
@@ -266,6 +301,13 @@ function outboundHandler(cfg: CompiledConfig): Handler {
 
 function listenerHandler(l: CompiledListener): Handler {
   if (l.inboundRoute !== null) return l.inboundRoute.handler as Handler;
+  if (l.httpsRedirect) {
+    return (ex) => {
+      ex.routeName = 'https-redirect';
+      const host = ex.authority.replace(/:\d+$/, '');
+      ex.directReply(301, '', [['location', `https://${host}${ex.path}`]]);
+    };
+  }
   const table = l.routeTable ?? undefined;
   const name = l.routeTableName;
   return (ex) => {

@@ -8,6 +8,7 @@ import { createAdminServer } from './admin-server.ts';
 import type { Timeouts } from './connection-registry.ts';
 import { DiscoveryClient } from './discovery-client.ts';
 import { type HostPort, Proxy } from './proxy.ts';
+import type { IdentitySource } from './mesh-tls.ts';
 
 /** One line of the proxy's stdout protocol. */
 export type ProxyEvent =
@@ -26,6 +27,8 @@ export interface StartProxyOptions {
   bindAddress?: string;
   portMap?: ReadonlyMap<number, number>;
   timeouts?: Partial<Timeouts>;
+  /** The workload certificate source (the CA client, or a fixed one in tests). */
+  identity?: IdentitySource;
   /** Discovery reconnect tuning (tests use short ones). */
   discoveryIdleTimeoutMs?: number;
   onEvent?: (ev: ProxyEvent) => void;
@@ -53,6 +56,7 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
     ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
     ...(o.portMap !== undefined ? { portMap: o.portMap } : {}),
     ...(o.timeouts !== undefined ? { timeouts: o.timeouts } : {}),
+    ...(o.identity !== undefined ? { identity: o.identity } : {}),
     log,
   });
   let stopping: Promise<void> | null = null;

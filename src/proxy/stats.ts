@@ -22,6 +22,14 @@ export class ProxyStats {
   lastRejectedVersion: string | null = null;
   lastRejectReason: string | null = null;
   discoveryConnects = 0;
+  /** Plaintext connections refused by a STRICT PeerAuthentication. */
+  plaintextRejected = 0;
+  /** Downstream TLS handshakes that failed (no or untrusted client certificate, bad SNI, timeouts). */
+  tlsHandshakeErrors = 0;
+  /** Upstream TLS connections (mesh mTLS or origination). */
+  upstreamTlsConnections = 0;
+  /** Workload certificates received (the first one and each rotation). */
+  certificatesReceived = 0;
 
   record(status: number, flags: string): void {
     this.requests++;

@@ -3,10 +3,12 @@
 // dispatch to whoever owns the connection at the moment (an in-flight upstream request), so a
 // reused connection costs no new closures.
 
-import { connect, type Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Logger } from '../shared/index.ts';
 import { clock, type ConnectionRegistry } from './connection-registry.ts';
-import type { EndpointPoolRef } from './load-balancer.ts';
+import type { EndpointPoolRef, EndpointTls } from './load-balancer.ts';
+import type { MeshTls, UpstreamTlsContext } from './mesh-tls.ts';
 import { OutBuffer } from './out-buffer.ts';
 import type { ProxyStats } from './stats.ts';
 
@@ -47,10 +49,45 @@ export class UpstreamConn {
     this.owner = owner;
     // Reads land in one buffer shared by all upstream sockets and go straight to the owner,
     // skipping the Readable stream machinery; owners copy whatever must outlive the call.
-    const s = connect({ host: pool.address, port: pool.port, noDelay: true, onread: { buffer: READ_BUFFER, callback: this.#onRead } });
+    const onread = { buffer: READ_BUFFER, callback: this.#onRead };
+    let s: Socket;
+    if (pool.tls === null) {
+      s = connect({ host: pool.address, port: pool.port, noDelay: true, onread });
+      s.on('connect', this.#onConnect);
+    } else {
+      let t: UpstreamTlsContext | null;
+      let err: Error | null = null;
+      try {
+        t = pool.tlsContext();
+      } catch (e) {
+        t = null;
+        err = e as Error;
+      }
+      if (t === null) {
+        // No certificate yet, or unreadable TLS files: fail like a refused connection.
+        s = new Socket();
+        const e = err ?? Object.assign(new Error('no workload certificate yet for mesh mTLS'), { code: 'ERR_NO_CERTIFICATE' });
+        process.nextTick(() => s.destroy(e));
+      } else {
+        pool.stats.upstreamTlsConnections++;
+        // tls.connect takes `onread` like net.connect (its types omit it).
+        const opts: ConnectionOptions & { onread: typeof onread } = {
+          host: pool.address,
+          port: pool.port,
+          onread,
+          secureContext: t.context,
+          rejectUnauthorized: t.verify,
+          checkServerIdentity: t.checkServerIdentity,
+          ALPNProtocols: ['http/1.1'],
+        };
+        if (t.servername !== undefined) opts.servername = t.servername;
+        s = tlsConnect(opts);
+        s.setNoDelay(true);
+        s.on('secureConnect', this.#onConnect);
+      }
+    }
     this.socket = s;
     s.setTimeout(pool.connectTimeoutMs);
-    s.on('connect', this.#onConnect);
     s.on('timeout', this.#onTimeout);
     s.on('end', this.#onEnd);
     s.on('error', this.#onError);
@@ -135,13 +172,30 @@ export class EndpointPool implements EndpointPoolRef {
   readonly #idle: UpstreamConn[] = [];
   readonly #stats: ProxyStats;
   #closed = false;
+  readonly tls: EndpointTls | null;
+  readonly #mesh: MeshTls | null;
 
-  constructor(key: string, address: string, port: number, stats: ProxyStats, connectTimeoutMs: number) {
+  constructor(key: string, address: string, port: number, stats: ProxyStats, connectTimeoutMs: number, tls: EndpointTls | null = null, mesh: MeshTls | null = null) {
     this.key = key;
     this.address = address;
     this.port = port;
     this.#stats = stats;
     this.connectTimeoutMs = connectTimeoutMs;
+    this.tls = tls;
+    this.#mesh = mesh;
+  }
+
+  get stats(): ProxyStats {
+    return this.#stats;
+  }
+
+  /** The TLS settings for a new connection: null when they cannot be had yet; throws for unreadable files. */
+  tlsContext(): UpstreamTlsContext | null {
+    const t = this.tls;
+    const mesh = this.#mesh;
+    if (t === null || mesh === null) return null;
+    if (t.kind === 'mesh') return mesh.istioMutual(t.identities, t.sni);
+    return mesh.fileUpstream(t.upstream as NonNullable<EndpointTls['upstream']>, this.address);
   }
 
   get idleCount(): number {
@@ -214,20 +268,22 @@ export class UpstreamPools {
   readonly #stats: ProxyStats;
   readonly #registry: ConnectionRegistry;
   readonly #log: Logger;
+  readonly #mesh: MeshTls | null;
 
-  constructor(stats: ProxyStats, registry: ConnectionRegistry, log: Logger) {
+  constructor(stats: ProxyStats, registry: ConnectionRegistry, log: Logger, mesh: MeshTls | null = null) {
     this.#stats = stats;
     this.#registry = registry;
     this.#log = log;
+    this.#mesh = mesh;
     registry.addSweeper((now) => {
       for (const p of this.#pools.values()) p.expireIdle(now, registry.timeouts.upstreamIdleMs);
     });
   }
 
-  get(key: string, address: string, port: number): EndpointPool {
+  get(key: string, address: string, port: number, tls: EndpointTls | null = null): EndpointPool {
     let p = this.#pools.get(key);
     if (p === undefined) {
-      p = new EndpointPool(key, address, port, this.#stats, this.#registry.timeouts.connectMs);
+      p = new EndpointPool(key, address, port, this.#stats, this.#registry.timeouts.connectMs, tls, this.#mesh);
       this.#pools.set(key, p);
     }
     return p;

@@ -4,6 +4,7 @@ import type { Cluster, ClusterEndpoints, Endpoint, LbPolicy, TrafficPolicy } fro
 import { labelsMatch, type MeshSnapshot, type ServiceModel } from '../../model/index.ts';
 import { destinationRuleFor } from './destination-rules.ts';
 import { outboundClusterName } from './names.ts';
+import { clientTlsFor, endpointMtls, upstreamTls } from './security.ts';
 
 const LB: Record<string, LbPolicy> = {
   ROUND_ROBIN: 'ROUND_ROBIN', LEAST_REQUEST: 'LEAST_REQUEST', LEAST_CONN: 'LEAST_REQUEST', RANDOM: 'RANDOM', PASSTHROUGH: 'PASSTHROUGH',
@@ -36,7 +37,10 @@ function endpointsFor(snap: MeshSnapshot, svc: ServiceModel | undefined, port: n
       if (typeof sp.targetPort === 'number') target = sp.targetPort;
       else target = pod.containerPorts.find((c) => c.name === sp.targetPort)?.port;
       if (target === undefined) continue;
-      out.push({ address: pod.ip, port: target, pod: pod.name, labels: pod.labels });
+      const ep: Endpoint = { address: pod.ip, port: target, pod: pod.name, labels: pod.labels };
+      const mtls = endpointMtls(snap, pod, target);
+      if (mtls) ep.mtls = mtls;
+      out.push(ep);
     }
   }
   return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
@@ -69,6 +73,9 @@ export function buildClusters(
     };
     if (ref.subset !== undefined) cluster.subset = ref.subset;
     if (policy) cluster.trafficPolicy = policy as Record<string, unknown>;
+    const { tls, disabled } = upstreamTls(clientTlsFor(dr?.spec.trafficPolicy, subset?.trafficPolicy, ref.port));
+    if (tls) cluster.tls = tls;
+    if (disabled) cluster.tlsDisabled = true;
     clusters.push(cluster);
     // A subset the DestinationRule does not define selects nothing: requests get 503 (no healthy upstream).
     const eps = ref.subset !== undefined && !subset ? [] : endpointsFor(snap, svc, ref.port, subset?.labels ?? undefined);

