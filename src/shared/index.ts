@@ -1,3 +1,4 @@
 export * from './errors.ts';
 export * from './stable.ts';
 export * from './log.ts';
+export * from './pod-credential.ts';

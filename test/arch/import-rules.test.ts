@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   proxy: ['api', 'shared'],
   'controlplane/generate': ['model', 'api', 'shared'],
   'controlplane/store': ['api', 'shared'],
+  'controlplane/ca': ['api', 'shared'],
   'controlplane/push': ['controlplane/generate', 'model', 'api', 'shared'],
   'controlplane/server': ['controlplane/push', 'controlplane/store', 'controlplane/generate', 'model', 'config', 'ca', 'api', 'shared'],
   controlplane: ['controlplane/server', 'shared'],
