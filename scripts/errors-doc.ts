@@ -4,10 +4,16 @@ import { ConfigCodes } from '../src/config/index.ts';
 import { ProxyErrorCode } from '../src/proxy/index.ts';
 import { GenerateErrors } from '../src/controlplane/generate/index.ts';
 import { ClientErrors } from '../src/runtime/index.ts';
+import { CaErrors } from '../src/controlplane/ca/index.ts';
+import { IdentityErrors } from '../src/proxy/identity/index.ts';
+import { CredentialErrors } from '../src/shared/index.ts';
 
+// Meanings come from the doc comment above each code in these tables.
 const proxyDocs: Record<string, string> = {};
-const src = (await import('node:fs')).readFileSync(new URL('../src/proxy/errors.ts', import.meta.url), 'utf8');
-for (const m of src.matchAll(/\/\*\* ([^*]+?) \*\/\s*\n\s*[A-Z_]+: '(ISTHMUS_ERR_[A-Z_]+)'/g)) proxyDocs[m[2]!] = m[1]!.trim();
+for (const file of ['../src/proxy/errors.ts', '../src/proxy/identity/errors.ts', '../src/controlplane/ca/errors.ts', '../src/shared/pod-credential.ts']) {
+  const src = (await import('node:fs')).readFileSync(new URL(file, import.meta.url), 'utf8');
+  for (const m of src.matchAll(/\/\*\* ([^*]+?) \*\/\s*\n\s*[A-Z_]+: '(ISTHMUS_ERR_[A-Z_]+)'/g)) proxyDocs[m[2]!] = m[1]!.trim();
+}
 
 const rows = (entries: [string, string, string?][]) => entries.map(([c, s, sev]) => `| \`${c}\` |${sev !== undefined ? ` ${sev} |` : ''} ${s} |`).join('\n');
 const text = `# Error codes
@@ -38,7 +44,16 @@ ${rows([
 
 | Code | Meaning |
 |---|---|
-${rows(Object.values(ProxyErrorCode).map((c) => [c, proxyDocs[c] ?? '']))}
+${rows([...Object.values(ProxyErrorCode), ...Object.values(IdentityErrors)].map((c) => [c, proxyDocs[c] ?? '']))}
+
+## Certificate authority and pod credentials
+
+The CA refuses a sign request with one of these codes; the control plane logs it and answers the
+proxy with the message.
+
+| Code | Meaning |
+|---|---|
+${rows([...Object.values(CaErrors), ...Object.values(CredentialErrors)].map((c) => [c, proxyDocs[c] ?? '']))}
 
 ## CLI
 

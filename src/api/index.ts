@@ -5,3 +5,4 @@ export * from './kube.ts';
 export * from './proxy-config.ts';
 export * from './discovery.ts';
 export * from './control-api.ts';
+export * from './mesh-config.ts';

@@ -62,4 +62,6 @@ export const PodAnnotations = {
   sidecar: 'sidecar.istio.io/status',
   /** Deployment the pod belongs to. */
   owner: 'isthmus.io/owner',
+  /** `host:port` of the sidecar's outbound listener (the pod's HTTP_PROXY); absent without a sidecar. */
+  outbound: 'isthmus.io/outbound',
 } as const;

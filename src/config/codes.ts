@@ -40,6 +40,7 @@ export const ConfigCodes = {
   ISTHMUS_ERR_CONFIG_MISSING_ROUTES: { severity: 'error', summary: 'a VirtualService with no http, tcp or tls routes' },
   ISTHMUS_ERR_CONFIG_INVALID_ROUTE: { severity: 'error', summary: 'an HTTP/TCP/TLS route lacks an action or combines actions that exclude each other' },
   ISTHMUS_ERR_CONFIG_INVALID_DESTINATION: { severity: 'error', summary: 'a route destination is missing or not valid' },
+  ISTHMUS_ERR_CONFIG_INVALID_MESH_CONFIG: { severity: 'error', summary: 'a MeshConfig file (isthmus up --mesh-config) that is not valid YAML or has a bad field' },
   ISTHMUS_ERR_CONFIG_INVALID_WEIGHT: { severity: 'error', summary: 'a negative weight, or all weights zero across several destinations' },
   ISTHMUS_ERR_CONFIG_INVALID_MATCH: { severity: 'error', summary: 'a string match sets none or several of exact/prefix/regex, or an empty one' },
   ISTHMUS_ERR_CONFIG_INVALID_REGEX: { severity: 'error', summary: 'a regex that RE2 would not compile, or one longer than 1024' },

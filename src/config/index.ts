@@ -8,3 +8,4 @@ export { SUPPORTED_KINDS, type SupportedKind } from './kinds.ts';
 export { ConfigCodes, type ConfigCode, type CodeInfo } from './codes.ts';
 export { locate, type SourcePosition } from './locate.ts';
 export { checkRe2, type Re2Check } from './re2.ts';
+export { parseMeshConfig, type MeshConfigResult } from './mesh-config.ts';

@@ -1,7 +1,9 @@
 // The control plane program: `node dist/controlplane.js --port 15010 [--host 127.0.0.1] [--state FILE] [--resume]`.
 // Prints `{"event":"listening","port":N}` on stdout when ready. Exits when its parent closes stdin.
 
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { formatDiagnostic, parseMeshConfig } from '../config/index.ts';
 import { createLogger } from '../shared/index.ts';
 import { ControlPlane } from './server/index.ts';
 
@@ -13,11 +15,27 @@ const { values } = parseArgs({
     state: { type: 'string' },
     resume: { type: 'boolean', default: false },
     'exit-with-stdin': { type: 'boolean', default: false },
+    'mesh-config': { type: 'string' },
+    'ca-dir': { type: 'string' },
+    cacerts: { type: 'string' },
+    'platform-key': { type: 'string' },
+    'secrets-dir': { type: 'string' },
   },
 });
 
 const opts: ConstructorParameters<typeof ControlPlane>[0] = { host: values.host, port: Number(values.port), resume: values.resume };
 if (values.state) opts.stateFile = values.state;
+if (values['mesh-config']) {
+  const file = values['mesh-config'];
+  const parsed = parseMeshConfig(readFileSync(file, 'utf8'), file);
+  for (const d of parsed.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  if (parsed.diagnostics.some((d) => d.severity === 'error')) process.exit(1);
+  opts.mesh = parsed.config;
+}
+if (values['ca-dir']) opts.caDir = values['ca-dir'];
+if (values.cacerts) opts.pluginCaDir = values.cacerts;
+if (values['platform-key']) opts.platformKeyFile = values['platform-key'];
+if (values['secrets-dir']) opts.secretsDir = values['secrets-dir'];
 const cp = new ControlPlane(opts);
 const port = await cp.listen();
 process.stdout.write(JSON.stringify({ event: 'listening', port }) + '\n');

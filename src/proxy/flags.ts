@@ -34,7 +34,7 @@ export function parsePortMap(v: string): Map<number, number> {
 }
 
 /** Parses argv (without node and script) into proxy options. Throws IsthmusError BAD_FLAG. */
-export function parseProxyFlags(argv: string[]): Omit<StartProxyOptions, 'onEvent' | 'log'> & { discovery: string; exitWithStdin: boolean } {
+export function parseProxyFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): Omit<StartProxyOptions, 'onEvent' | 'log'> & { discovery: string; exitWithStdin: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -49,6 +49,8 @@ export function parseProxyFlags(argv: string[]): Omit<StartProxyOptions, 'onEven
         'bind-address': { type: 'string' },
         'port-map': { type: 'string' },
         'exit-with-stdin': { type: 'boolean' },
+        'service-account': { type: 'string' },
+        'trust-domain': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -77,5 +79,14 @@ export function parseProxyFlags(argv: string[]): Omit<StartProxyOptions, 'onEven
     admin: values.admin !== undefined ? parseHostPort('admin', values.admin) : { host: '127.0.0.1', port: 0 },
     ...(values['bind-address'] !== undefined ? { bindAddress: values['bind-address'] } : {}),
     ...(values['port-map'] !== undefined ? { portMap: parsePortMap(values['port-map']) } : {}),
+    // The workload certificate: the platform hands the pod's credential over in the environment
+    // (never on the command line, where other users could read it).
+    ...(env['ISTHMUS_POD_CREDENTIAL'] ? {
+      ca: {
+        credential: env['ISTHMUS_POD_CREDENTIAL'],
+        trustDomain: values['trust-domain'] ?? 'cluster.local',
+        serviceAccount: values['service-account'] ?? 'default',
+      },
+    } : {}),
   };
 }

@@ -5,6 +5,7 @@
 import type { ProxySecurity } from '../api/index.ts';
 import type { Logger } from '../shared/index.ts';
 import type { Filter } from './filter.ts';
+import { createJwtFilter } from './jwt/index.ts';
 import type { MeshTls } from './mesh-tls.ts';
 
 const XFCC = 'x-forwarded-client-cert';
@@ -33,6 +34,7 @@ export interface SecurityFilterOptions {
 /** The filters for inbound and gateway listeners, in order. */
 export function securityFilters(security: ProxySecurity | null, o: SecurityFilterOptions): Filter[] {
   const filters: Filter[] = [xfccFilter(o.mesh)];
-  void security;
+  const jwt = createJwtFilter(security?.jwtRules ?? [], { log: o.log });
+  if (jwt !== null) filters.push(jwt);
   return filters;
 }

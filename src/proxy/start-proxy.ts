@@ -9,6 +9,7 @@ import type { Timeouts } from './connection-registry.ts';
 import { DiscoveryClient } from './discovery-client.ts';
 import { type HostPort, Proxy } from './proxy.ts';
 import type { IdentitySource } from './mesh-tls.ts';
+import { WorkloadIdentity } from './identity/index.ts';
 
 /** One line of the proxy's stdout protocol. */
 export type ProxyEvent =
@@ -27,8 +28,10 @@ export interface StartProxyOptions {
   bindAddress?: string;
   portMap?: ReadonlyMap<number, number>;
   timeouts?: Partial<Timeouts>;
-  /** The workload certificate source (the CA client, or a fixed one in tests). */
+  /** The workload certificate source (a fixed one in tests); see `ca` for the control plane's CA. */
   identity?: IdentitySource;
+  /** Get the workload certificate from the control plane's CA (at the discovery URL) with this credential. */
+  ca?: { credential: string; trustDomain: string; serviceAccount: string };
   /** Discovery reconnect tuning (tests use short ones). */
   discoveryIdleTimeoutMs?: number;
   onEvent?: (ev: ProxyEvent) => void;
@@ -48,6 +51,18 @@ export interface RunningProxy {
 export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
   const log = o.log ?? createLogger(`proxy ${o.podName}.${o.namespace}`);
   const emit = o.onEvent ?? (() => {});
+  let workload: WorkloadIdentity | null = null;
+  if (o.ca !== undefined && o.discovery !== null) {
+    workload = new WorkloadIdentity({
+      controlPlaneUrl: o.discovery,
+      credential: o.ca.credential,
+      trustDomain: o.ca.trustDomain,
+      namespace: o.namespace,
+      serviceAccount: o.ca.serviceAccount,
+      log,
+    }).start();
+  }
+  const identity = o.identity ?? workload ?? undefined;
   const proxy = new Proxy({
     role: o.role,
     podName: o.podName,
@@ -56,7 +71,7 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
     ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
     ...(o.portMap !== undefined ? { portMap: o.portMap } : {}),
     ...(o.timeouts !== undefined ? { timeouts: o.timeouts } : {}),
-    ...(o.identity !== undefined ? { identity: o.identity } : {}),
+    ...(identity !== undefined ? { identity } : {}),
     log,
   });
   let stopping: Promise<void> | null = null;
@@ -66,6 +81,7 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
   const stop = (graceMs = 2000): Promise<void> =>
     (stopping ??= (async () => {
       discovery?.stop();
+      workload?.stop();
       const a = admin;
       const adminClosed = a === null ? Promise.resolve() : new Promise<void>((r) => a.close(() => r()));
       a?.closeAllConnections();
@@ -105,7 +121,12 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
           return r;
         },
       });
-      discovery.start();
+      // Serve mesh traffic only with a certificate: take config once the first one is here.
+      if (workload !== null) {
+        const w = workload;
+        const d = discovery;
+        void w.ready().then(() => d.start(), () => {});
+      } else discovery.start();
     }
     return { proxy, adminPort, outboundPort: proxy.outboundPort, stop };
   } catch (e) {

@@ -8,7 +8,7 @@ import {
   PodAnnotations, ROOT_NAMESPACE, groupKind,
   type Container, type DeploymentSpec, type Resource,
 } from '../api/index.ts';
-import { createLogger } from '../shared/index.ts';
+import { createLogger, issuePodCredential, loadOrCreateKey } from '../shared/index.ts';
 import { Child } from './child.ts';
 import { ControlPlaneClient } from './cp-client.ts';
 import { removeMeshInfo, writeMeshInfo } from './mesh-home.ts';
@@ -33,6 +33,12 @@ export interface LocalPlatformOptions {
   controlPort: number;
   bindAddress?: string;
   podAddressPrefix?: string;
+  /** A MeshConfig file for the control plane (trust domain, certificate lifetime, extension providers). */
+  meshConfigFile?: string;
+  /** Trust domain, for the proxies' certificate requests (must match the mesh config's). */
+  trustDomain?: string;
+  /** Istio-style `cacerts` directory to plug into the CA. */
+  cacertsDir?: string;
 }
 
 interface ProcSpec {
@@ -51,11 +57,13 @@ interface PodRun {
   namespace: string;
   ip: string;
   sidecar?: Child;
-  apps: { spec: ProcSpec; child?: Child; restarts: number; port: number }[];
+  outboundPort?: number;
+  apps: { spec: ProcSpec; child?: Child; restarts: number; port: number; host: string }[];
   gateway: boolean;
 }
 
 const GATEWAY_LABELS = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
+const INJECT = 'sidecar.istio.io/inject';
 
 
 export class LocalPlatform {
@@ -64,6 +72,7 @@ export class LocalPlatform {
   #pods: PodRun[] = [];
   #stopping = false;
   #addresses: PodAddressPool;
+  #platformKey: Buffer | null = null;
   ingressPort = 0;
 
   constructor(readonly opts: LocalPlatformOptions) {
@@ -83,7 +92,14 @@ export class LocalPlatform {
     return new ControlPlaneClient(this.controlPlaneUrl);
   }
 
+  /** Where the CA, the platform key and `credentialName` secrets live. */
+  get stateDir(): string {
+    return join(this.opts.home, 'state');
+  }
+
   async start(): Promise<void> {
+    // The key that signs each pod's credential: what a proxy shows the CA to get its identity.
+    this.#platformKey = await loadOrCreateKey(join(this.stateDir, 'platform.key'));
     await this.#startControlPlane(false);
     writeMeshInfo({ pid: process.pid, controlPlane: this.controlPlaneUrl, ingress: '', home: this.opts.home, startedAt: new Date().toISOString() });
     const client = this.#cli();
@@ -110,7 +126,10 @@ export class LocalPlatform {
   }
 
   async #startControlPlane(resume: boolean): Promise<void> {
-    const args = [join(this.opts.distDir, 'controlplane.js'), '--port', String(this.#cpPort), '--state', join(this.opts.home, 'state', 'store.json'), '--exit-with-stdin'];
+    const args = [join(this.opts.distDir, 'controlplane.js'), '--port', String(this.#cpPort), '--state', join(this.stateDir, 'store.json'), '--exit-with-stdin',
+      '--ca-dir', join(this.stateDir, 'ca'), '--platform-key', join(this.stateDir, 'platform.key'), '--secrets-dir', join(this.stateDir, 'secrets')];
+    if (this.opts.meshConfigFile !== undefined) args.push('--mesh-config', this.opts.meshConfigFile);
+    if (this.opts.cacertsDir !== undefined) args.push('--cacerts', this.opts.cacertsDir);
     if (resume) args.push('--resume');
     const cp = new Child({ name: 'control plane', command: process.execPath, args, logFile: join(this.opts.home, 'logs', 'controlplane.log'), pipeStdin: true });
     this.#cp = cp;
@@ -141,11 +160,18 @@ export class LocalPlatform {
   }
 
   #sidecarSpec(run: PodRun, role: 'sidecar' | 'gateway'): ProcSpec {
+    const serviceAccount = (run.resource.spec as { serviceAccountName?: string }).serviceAccountName ?? 'default';
     const args = [join(this.opts.distDir, 'proxy.js'), '--role', role, '--pod', run.name, '--namespace', run.namespace,
-      '--discovery', this.controlPlaneUrl, '--admin', '127.0.0.1:0', '--exit-with-stdin'];
-    if (role === 'sidecar') args.push('--outbound', '127.0.0.1:0');
+      '--discovery', this.controlPlaneUrl, '--admin', '127.0.0.1:0', '--exit-with-stdin',
+      '--service-account', serviceAccount, '--trust-domain', this.opts.trustDomain ?? 'cluster.local'];
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (this.#platformKey !== null) {
+      env['ISTHMUS_POD_CREDENTIAL'] = issuePodCredential(this.#platformKey, { namespace: run.namespace, pod: run.name, serviceAccount, issuedAt: Date.now() });
+    }
+    // The outbound port is fixed per pod, so a restarted sidecar is where the app's HTTP_PROXY points.
+    if (role === 'sidecar') args.push('--outbound', `127.0.0.1:${run.outboundPort ?? 0}`);
     else args.push('--bind-address', this.opts.bindAddress ?? '127.0.0.1', '--port-map', `8080=${this.opts.ingressPort}`);
-    return { name: `${run.name} istio-proxy`, command: process.execPath, args, env: process.env, cwd: this.opts.home, logFile: join(this.opts.home, 'logs', run.namespace, run.name, 'istio-proxy.log'), pipeStdin: true };
+    return { name: `${run.name} istio-proxy`, command: process.execPath, args, env, cwd: this.opts.home, logFile: join(this.opts.home, 'logs', run.namespace, run.name, 'istio-proxy.log'), pipeStdin: true };
   }
 
   async #startProxy(run: PodRun, role: 'sidecar' | 'gateway'): Promise<{ outbound: number | null }> {
@@ -188,50 +214,51 @@ export class LocalPlatform {
     const name = podName(dep.metadata.name, tpl);
     const ip = this.#addresses.allocate();
     const containers = tpl.spec.containers ?? [];
+    // `sidecar.istio.io/inject: "false"` (annotation or label), as in Istio: the app listens on the
+    // pod address itself and talks to others directly, outside the mesh.
+    const injected = (tpl.metadata?.annotations?.[INJECT] ?? tpl.metadata?.labels?.[INJECT] ?? 'true') !== 'false';
     const appPorts: Record<string, string> = {};
     const apps: PodRun['apps'] = [];
     for (const c of containers) {
       const ports = c.ports ?? [];
       let first = 0;
       for (const p of ports) {
-        const port = await freePort();
-        appPorts[String(p.containerPort)] = `127.0.0.1:${port}`;
+        const port = injected ? await freePort() : p.containerPort;
+        appPorts[String(p.containerPort)] = `${injected ? '127.0.0.1' : ip}:${port}`;
         if (!first) first = port;
       }
-      apps.push({ spec: { name: `${name} ${c.name}`, command: '', args: [], env: {}, cwd: dir, logFile: join(this.opts.home, 'logs', ns, name, `${c.name}.log`), pipeStdin: false }, restarts: 0, port: first });
+      apps.push({ spec: { name: `${name} ${c.name}`, command: '', args: [], env: {}, cwd: dir, logFile: join(this.opts.home, 'logs', ns, name, `${c.name}.log`), pipeStdin: false }, restarts: 0, port: first, host: injected ? '127.0.0.1' : ip });
     }
     const labels = { ...(tpl.metadata?.labels ?? {}) };
+    const annotations: Record<string, string> = { ...(tpl.metadata?.annotations ?? {}), [PodAnnotations.appPorts]: JSON.stringify(appPorts), [PodAnnotations.owner]: dep.metadata.name };
+    if (injected) annotations[PodAnnotations.sidecar] = '{"containers":["istio-proxy"]}';
     const run: PodRun = {
       name, namespace: ns, ip, apps, gateway: false,
-      resource: {
-        apiVersion: 'v1', kind: 'Pod',
-        metadata: {
-          name, namespace: ns, labels,
-          annotations: { ...(tpl.metadata?.annotations ?? {}), [PodAnnotations.appPorts]: JSON.stringify(appPorts), [PodAnnotations.sidecar]: '{"containers":["istio-proxy"]}', [PodAnnotations.owner]: dep.metadata.name },
-        },
-        spec: tpl.spec,
-      },
+      resource: { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels, annotations }, spec: tpl.spec },
     };
+    if (injected) run.outboundPort = await freePort();
     this.#pods.push(run);
     await this.#register(run, 'Pending', false);
-    const { outbound } = await this.#startProxy(run, 'sidecar');
+    const outbound = injected ? (await this.#startProxy(run, 'sidecar')).outbound : null;
+    if (outbound !== null) annotations[PodAnnotations.outbound] = `127.0.0.1:${outbound}`;
     containers.forEach((c, i) => {
       const a = apps[i];
-      if (a) a.spec = this.#appSpec(run, c, a.spec, a.port, outbound ?? 0, dir);
+      if (a) a.spec = this.#appSpec(run, c, a.spec, a.port, a.host, outbound);
     });
     await Promise.all(apps.map((a) => this.#startApp(run, a)));
     await this.#register(run, 'Running', true);
   }
 
-  #appSpec(run: PodRun, c: Container, base: ProcSpec, port: number, outbound: number, dir: string): ProcSpec {
+  #appSpec(run: PodRun, c: Container, base: ProcSpec, port: number, host: string, outbound: number | null): ProcSpec {
+    const dir = base.cwd;
     const env: Record<string, string | undefined> = { ...process.env };
     for (const k of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']) delete env[k];
     Object.assign(env, {
       HOSTNAME: run.name, POD_NAME: run.name, POD_NAMESPACE: run.namespace, POD_IP: run.ip,
       SERVICE_ACCOUNT: (run.resource.spec as { serviceAccountName?: string }).serviceAccountName ?? 'default',
-      ISTHMUS_DIST: this.opts.distDir, HOST: '127.0.0.1',
-      HTTP_PROXY: `http://127.0.0.1:${outbound}`, http_proxy: `http://127.0.0.1:${outbound}`,
+      ISTHMUS_DIST: this.opts.distDir, HOST: host,
     });
+    if (outbound !== null) Object.assign(env, { HTTP_PROXY: `http://127.0.0.1:${outbound}`, http_proxy: `http://127.0.0.1:${outbound}` });
     if (port) env['PORT'] = String(port);
     for (const e of c.env ?? []) env[e.name] = expandVars(e.value ?? '', env);
     const argv = [...(c.command ?? []), ...(c.args ?? [])].map((s) => expandVars(s, env));
@@ -243,7 +270,7 @@ export class LocalPlatform {
   async #startApp(run: PodRun, a: PodRun['apps'][number]): Promise<void> {
     const child = new Child(a.spec);
     a.child = child;
-    if (a.port) await waitForPort('127.0.0.1', a.port, 20_000, () => !child.running);
+    if (a.port) await waitForPort(a.host, a.port, 20_000, () => !child.running);
     void child.exited.then(({ code, signal }) => {
       if (this.#stopping || a.child !== child) return;
       a.restarts++;

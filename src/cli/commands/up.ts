@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
-import { formatDiagnostic } from '../../config/index.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { formatDiagnostic, parseMeshConfig } from '../../config/index.ts';
 import { LocalPlatform, meshHome, readMeshInfo } from '../../runtime/index.ts';
 import { CliError, err, out, packageRoot } from '../context.ts';
 import { loadManifests } from '../manifests.ts';
@@ -27,7 +28,9 @@ export function registerUp(program: Command): void {
     .option('--ingress-port <port>', 'host port of the ingress gateway (its port 8080)', '8080')
     .option('--control-port <port>', 'port of the control plane API and discovery server', '15010')
     .option('-R, --recursive', 'read directories recursively', false)
-    .action(async (paths: string[], o: { ingressPort: string; controlPort: string; recursive: boolean }) => {
+    .option('--mesh-config <file>', 'MeshConfig YAML (trustDomain, rootNamespace, extensionProviders, defaultConfig.proxyMetadata.SECRET_TTL)')
+    .option('--cacerts <dir>', "plug in your own CA: a directory with Istio's ca-cert.pem, ca-key.pem, root-cert.pem and cert-chain.pem")
+    .action(async (paths: string[], o: { ingressPort: string; controlPort: string; recursive: boolean; meshConfig?: string; cacerts?: string }) => {
       const home = meshHome();
       const running = readMeshInfo(home);
       if (running) throw new CliError(`a mesh is already running from ${home} (pid ${running.pid}, control plane ${running.controlPlane}); stop it first or set ISTHMUS_HOME`);
@@ -35,6 +38,24 @@ export function registerUp(program: Command): void {
         if (!/^\d+$/.test(port) || Number(port) > 65535) throw new CliError(`error: ${flag} must be a port number (got "${port}")`);
         if (Number(port) !== 0 && !(await portFree(Number(port)))) {
           throw new CliError(`error: port ${port} on 127.0.0.1 is already in use; stop what uses it or pick another with ${flag}`);
+        }
+      }
+      let trustDomain = 'cluster.local';
+      if (o.meshConfig !== undefined) {
+        let text: string;
+        try {
+          text = readFileSync(o.meshConfig, 'utf8');
+        } catch (e) {
+          throw new CliError(`error: cannot read --mesh-config ${o.meshConfig}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+        const mc = parseMeshConfig(text, o.meshConfig);
+        for (const d of mc.diagnostics) err(`${formatDiagnostic(d)}\n`);
+        if (mc.diagnostics.some((d) => d.severity === 'error')) throw new CliError('error: fix the mesh config above; nothing was started');
+        trustDomain = mc.config.trustDomain;
+      }
+      if (o.cacerts !== undefined) {
+        for (const f of ['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem']) {
+          if (!existsSync(join(o.cacerts, f))) throw new CliError(`error: --cacerts ${o.cacerts}: ${f} is missing (a plug-in CA needs ca-cert.pem, ca-key.pem, root-cert.pem and cert-chain.pem)`);
         }
       }
       const root = packageRoot();
@@ -48,6 +69,9 @@ export function registerUp(program: Command): void {
         resources: loaded.resources.map((l) => ({ resource: l.resource, dir: l.dir })),
         ingressPort: Number(o.ingressPort),
         controlPort: Number(o.controlPort),
+        trustDomain,
+        ...(o.meshConfig !== undefined ? { meshConfigFile: resolve(o.meshConfig) } : {}),
+        ...(o.cacerts !== undefined ? { cacertsDir: resolve(o.cacerts) } : {}),
       });
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {

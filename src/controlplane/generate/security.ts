@@ -4,20 +4,20 @@
 
 import {
   DRY_RUN_ANNOTATION,
-  type AuthzPolicyConfig, type ClientTlsSpec, type ExtAuthzProvider, type InboundMtlsMode, type JwtRuleConfig,
+  type AuthzPolicyConfig, type ClientTlsSpec, type ExtAuthzProvider, type InboundMtlsMode, type JwtRuleConfig, type MeshExtAuthzProvider,
   type PeerAuthenticationSpec, type PeerMtlsMode, type PolicyTargetReference, type ProxySecurity, type Resource,
   type TrafficPolicy, type UpstreamTls, type WorkloadSelector,
 } from '../../api/index.ts';
-import { labelsMatch, spiffeId, type MeshSnapshot, type PodModel } from '../../model/index.ts';
+import { labelsMatch, resolveShortName, spiffeId, type MeshSnapshot, type PodModel } from '../../model/index.ts';
 
 /** What the control plane knows beyond the snapshot: trust roots, fetched JWKS, mesh config. */
 export interface SecurityContext {
   /** PEM roots every proxy trusts (the CA's bundle). */
   roots: readonly string[];
   /** A fetched JWKS for a `jwksUri`, or why there is none yet. */
-  jwks?: (uri: string) => { jwks?: string; error?: string; pending?: boolean };
+  jwks?: (uri: string, timeout?: string) => { jwks?: string; error?: string; pending?: boolean };
   /** The mesh config's `envoyExtAuthzHttp` extension providers, by name. */
-  extensionProviders?: ReadonlyMap<string, ExtAuthzProvider>;
+  extensionProviders?: ReadonlyMap<string, MeshExtAuthzProvider>;
   /** Where `credentialName` secrets live: `<secretsDir>/<namespace>/<name>/{tls.crt,tls.key,ca.crt}`. */
   secretsDir?: string;
 }
@@ -124,6 +124,30 @@ function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
+/**
+ * An extension provider's address: a mesh service resolves to one of its ready pods (the
+ * authorizer is called directly, in plaintext); anything else is used as a host name or address.
+ */
+function resolveProvider(snap: MeshSnapshot, p: MeshExtAuthzProvider, fromNs: string): ExtAuthzProvider {
+  const host = resolveShortName(p.service, fromNs, snap.domainSuffix);
+  const svc = snap.serviceByHost.get(host) ?? snap.serviceByHost.get(p.service);
+  let url = `http://${p.service.includes(':') ? `[${p.service}]` : p.service}:${p.port}`;
+  const sp = svc?.ports.find((x) => x.port === p.port);
+  if (svc?.selector && sp) {
+    const pod = snap.pods.find((x) => x.ready && x.ip && x.namespace === svc.namespace && labelsMatch(svc.selector, x.labels));
+    const target = typeof sp.targetPort === 'number' ? sp.targetPort : pod?.containerPorts.find((c) => c.name === sp.targetPort)?.port;
+    if (pod && target !== undefined) url = `http://${pod.ip}:${target}`;
+  }
+  const out: ExtAuthzProvider = {
+    name: p.name, url, timeoutMs: p.timeoutMs, failOpen: p.failOpen, statusOnError: p.statusOnError,
+    includeRequestHeadersInCheck: [...p.includeRequestHeadersInCheck],
+    headersToUpstreamOnAllow: [...p.headersToUpstreamOnAllow],
+    headersToDownstreamOnDeny: [...p.headersToDownstreamOnDeny],
+  };
+  if (p.pathPrefix !== undefined) out.pathPrefix = p.pathPrefix;
+  return out;
+}
+
 export function authorizationFor(snap: MeshSnapshot, pod: PodModel, ctx: SecurityContext): AuthzPolicyConfig[] {
   const out: AuthzPolicyConfig[] = [];
   for (const ap of snap.authorizationPolicies) {
@@ -133,7 +157,8 @@ export function authorizationFor(snap: MeshSnapshot, pod: PodModel, ctx: Securit
     if (ap.metadata.annotations?.[DRY_RUN_ANNOTATION] === 'true') p.dryRun = true;
     if (action === 'CUSTOM') {
       const provider = ctx.extensionProviders?.get(ap.spec.provider?.name ?? '');
-      if (provider) p.provider = provider;
+      // Without a known provider the proxy denies what the policy matches (fail closed).
+      if (provider) p.provider = resolveProvider(snap, provider, ns(ap));
     }
     out.push(p);
   }
@@ -149,7 +174,7 @@ export function jwtRulesFor(snap: MeshSnapshot, pod: PodModel, ctx: SecurityCont
       const r: JwtRuleConfig = { ...rule, name: `${ns(ra)}/${ra.metadata.name}#${i}` };
       if (rule.jwks !== undefined) r.resolvedJwks = rule.jwks;
       else if (rule.jwksUri !== undefined) {
-        const got = ctx.jwks?.(rule.jwksUri);
+        const got = ctx.jwks?.(rule.jwksUri, rule.timeout);
         if (got?.jwks !== undefined) r.resolvedJwks = got.jwks;
         else r.jwksError = got?.error ?? (got?.pending ? `JWKS from ${rule.jwksUri} not fetched yet` : `JWKS from ${rule.jwksUri} is not available`);
       }

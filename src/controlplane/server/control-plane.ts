@@ -1,17 +1,24 @@
 // The composition root of the control plane: config store -> snapshot -> push hub, behind an
 // HTTP API for the CLI, the local platform and the proxies' discovery streams.
 
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
   ACK_PATH, DISCOVERY_PATH, Kinds, PING_INTERVAL_MS, groupKind, kindByName, resourceKey,
   type Ack, type DiscoveryMessage, type ProxyNode, type Resource,
 } from '../../api/index.ts';
-import { createLogger, stableStringify } from '../../shared/index.ts';
+import { createLogger, isIsthmusError, stableStringify, verifyPodCredential } from '../../shared/index.ts';
 import { validateResource } from '../../config/index.ts';
-import { buildSnapshot } from '../../model/index.ts';
+import { buildSnapshot, type MeshSnapshot } from '../../model/index.ts';
+import { CertificateAuthority } from '../ca/index.ts';
+import type { SecurityContext } from '../generate/index.ts';
+import { JwksResolver } from '../jwks/index.ts';
 import { PushHub } from '../push/index.ts';
 import { ConfigStore } from '../store/index.ts';
-import { API, type ApplyRequest, type ApplyResponse, type ApplyResult, type DeleteRequest, type DeleteResult } from '../../api/index.ts';
+import {
+  API, DEFAULT_MESH_CONFIG,
+  type ApplyRequest, type ApplyResponse, type ApplyResult, type DeleteRequest, type DeleteResult, type MeshConfig, type PodSpec, type SignRequest,
+} from '../../api/index.ts';
 
 const log = createLogger('controlplane');
 const MAX_BODY = 16 * 1024 * 1024;
@@ -22,6 +29,18 @@ export interface ControlPlaneOptions {
   /** File the store persists to; with `resume`, loaded at start. */
   stateFile?: string;
   resume?: boolean;
+  /** Mesh-wide settings (trust domain, root namespace, certificate lifetime, extension providers). */
+  mesh?: MeshConfig;
+  /** The CA's state directory (self-signed root, rotation state). Without it, no CA runs. */
+  caDir?: string;
+  /** Istio-style `cacerts` directory: plug in an intermediate instead of a self-signed root. */
+  pluginCaDir?: string;
+  /** File with the platform key that per-pod credentials are signed with. */
+  platformKeyFile?: string;
+  /** Where `credentialName` secrets are read from by gateways. */
+  secretsDir?: string;
+  /** JWKS refresh period (tests shorten it). */
+  jwksRefreshMs?: number;
 }
 
 const namespacedKinds = new Set<string>(
@@ -44,11 +63,32 @@ export class ControlPlane {
   #rebuild: NodeJS.Immediate | undefined;
   #snapVersion = 0;
   #streams = new Set<ServerResponse>();
+  readonly mesh: MeshConfig;
+  ca: CertificateAuthority | null = null;
+  readonly jwks: JwksResolver;
+  #platformKey: Buffer | null = null;
+  readonly #providers: Map<string, MeshConfig['extensionProviders'][number]>;
 
   constructor(readonly opts: ControlPlaneOptions = {}) {
+    this.mesh = opts.mesh ?? DEFAULT_MESH_CONFIG;
+    this.#providers = new Map(this.mesh.extensionProviders.map((p) => [p.name, p]));
     this.store = new ConfigStore(opts.stateFile, opts.resume ?? false);
-    this.hub = new PushHub(buildSnapshot(this.store.list(), 0));
+    this.jwks = new JwksResolver({ onChange: () => this.hub.refresh(), log, ...(opts.jwksRefreshMs !== undefined ? { refreshMs: opts.jwksRefreshMs } : {}) });
+    this.hub = new PushHub(this.#snapshot(0), () => this.#securityContext());
     this.store.onChange(() => this.#scheduleRebuild());
+  }
+
+  #snapshot(version: number): MeshSnapshot {
+    const snap = buildSnapshot(this.store.list(), version, { trustDomain: this.mesh.trustDomain, rootNamespace: this.mesh.rootNamespace });
+    // Keep fetching only the JWKS that some RequestAuthentication still names.
+    this.jwks?.retain(snap.requestAuthentications.flatMap((ra) => (ra.spec.jwtRules ?? []).flatMap((r) => (r.jwksUri ? [r.jwksUri] : []))));
+    return snap;
+  }
+
+  #securityContext(): SecurityContext {
+    const ctx: SecurityContext = { roots: this.ca?.roots ?? [], jwks: this.jwks.lookup, extensionProviders: this.#providers };
+    if (this.opts.secretsDir !== undefined) ctx.secretsDir = this.opts.secretsDir;
+    return ctx;
   }
 
   #scheduleRebuild(): void {
@@ -56,11 +96,58 @@ export class ControlPlane {
     if (this.#rebuild) return;
     this.#rebuild = setImmediate(() => {
       this.#rebuild = undefined;
-      this.hub.update(buildSnapshot(this.store.list(), ++this.#snapVersion));
+      this.hub.update(this.#snapshot(++this.#snapVersion));
     });
   }
 
+  /** Starts the CA (creating or loading its root) and reads the platform key. */
+  async #startSecurity(): Promise<void> {
+    if (this.opts.platformKeyFile !== undefined) this.#platformKey = await readFile(this.opts.platformKeyFile);
+    if (this.opts.caDir === undefined) return;
+    this.ca = await CertificateAuthority.open({
+      dir: this.opts.caDir,
+      trustDomain: this.mesh.trustDomain,
+      workloadTtlMs: this.mesh.workloadCertTtlMs,
+      log,
+      ...(this.opts.pluginCaDir !== undefined ? { pluginDir: this.opts.pluginCaDir } : {}),
+    });
+    this.ca.onBundleChange(() => this.hub.refresh());
+    this.hub.refresh();
+  }
+
+  /** POST /v1/ca/sign: the credential names the pod; the pod's service account is the identity signed. */
+  async #sign(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ca = this.ca;
+    if (ca === null || this.#platformKey === null) return json(res, 503, { error: 'this control plane runs no certificate authority' });
+    let body: SignRequest;
+    try {
+      body = (await readJson(req)) as SignRequest;
+    } catch (e) {
+      return json(res, 400, { error: (e as Error).message });
+    }
+    const check = verifyPodCredential(this.#platformKey, body?.credential);
+    if (!check.ok) {
+      log.warn('refused a certificate request: bad pod credential', { reason: check.reason, from: req.socket.remoteAddress });
+      return json(res, 403, { error: `pod credential refused: ${check.reason}` });
+    }
+    const claims = check.claims;
+    const pod = this.store.list().find((r) => r.kind === 'Pod' && r.metadata.name === claims.pod && r.metadata.namespace === claims.namespace);
+    const sa = (pod?.spec as PodSpec | undefined)?.serviceAccountName ?? 'default';
+    if (pod === undefined || sa !== claims.serviceAccount) {
+      log.warn('refused a certificate request: no such pod with that service account', { pod: `${claims.namespace}/${claims.pod}`, serviceAccount: claims.serviceAccount });
+      return json(res, 403, { error: `pod ${claims.namespace}/${claims.pod} with service account ${claims.serviceAccount} is not registered` });
+    }
+    try {
+      const signed = await ca.sign(typeof body.csr === 'string' ? body.csr : '', { namespace: claims.namespace, serviceAccount: claims.serviceAccount });
+      return json(res, 200, signed);
+    } catch (e) {
+      log.warn('refused a certificate request', { pod: `${claims.namespace}/${claims.pod}`, error: (e as Error).message });
+      return json(res, isIsthmusError(e) ? 403 : 500, { error: (e as Error).message });
+    }
+  }
+
   async listen(): Promise<number> {
+    await this.#startSecurity();
     const server = createServer((req, res) => {
       this.#handle(req, res).catch((e: unknown) => {
         log.error('request failed', { path: req.url, error: e });
@@ -82,6 +169,8 @@ export class ControlPlane {
 
   async close(): Promise<void> {
     if (this.#pinger) clearInterval(this.#pinger);
+    this.jwks.close();
+    this.ca?.close();
     this.hub.close();
     for (const s of this.#streams) s.destroy();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
@@ -99,6 +188,13 @@ export class ControlPlane {
       return;
     }
     if (path === API.health) return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    if (path === API.sign && method === 'POST') return this.#sign(req, res);
+    if (path === API.roots && method === 'GET') return json(res, 200, { roots: this.ca?.roots ?? [], trustDomain: this.mesh.trustDomain, rotation: this.ca?.rotation ?? null });
+    if (path === '/v1/ca/rotate-root' && method === 'POST') {
+      if (this.ca === null) return json(res, 503, { error: 'this control plane runs no certificate authority' });
+      await this.ca.rotateRoot();
+      return json(res, 200, { roots: this.ca.roots, rotation: this.ca.rotation });
+    }
     if (path === API.info && method === 'GET') {
       return json(res, 200, { revision: this.store.revision, snapshot: this.#snapVersion, proxies: this.hub.statuses().length, pushes: this.hub.pushes });
     }

@@ -1,0 +1,32 @@
+// Mesh-wide settings, read from a MeshConfig YAML file in Istio's shape (the `mesh` key of
+// istio's ConfigMap): trust domain, root namespace, workload certificate lifetime, and the
+// extension providers that AuthorizationPolicy CUSTOM names.
+
+export interface MeshExtAuthzProvider {
+  name: string;
+  /** Service host (`ext-authz.foo.svc.cluster.local`, a short name, or an address). */
+  service: string;
+  port: number;
+  pathPrefix?: string;
+  timeoutMs: number;
+  failOpen: boolean;
+  statusOnError: number;
+  includeRequestHeadersInCheck: string[];
+  headersToUpstreamOnAllow: string[];
+  headersToDownstreamOnDeny: string[];
+}
+
+export interface MeshConfig {
+  trustDomain: string;
+  rootNamespace: string;
+  /** Workload certificate lifetime, from `defaultConfig.proxyMetadata.SECRET_TTL` (default 24h). */
+  workloadCertTtlMs: number;
+  extensionProviders: MeshExtAuthzProvider[];
+}
+
+export const DEFAULT_MESH_CONFIG: MeshConfig = {
+  trustDomain: 'cluster.local',
+  rootNamespace: 'istio-system',
+  workloadCertTtlMs: 24 * 3600 * 1000,
+  extensionProviders: [],
+};
