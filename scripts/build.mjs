@@ -19,6 +19,20 @@ if (existsSync(bookinfoDir)) {
     }
   }
 }
+// Every other sample's programs go to dist/samples/<file>.js; their manifests name them there.
+const samplesDir = join(root, 'samples');
+if (existsSync(samplesDir)) {
+  for (const sample of readdirSync(samplesDir).sort()) {
+    const dir = join(samplesDir, sample, 'src');
+    if (sample === 'bookinfo' || !existsSync(dir)) continue;
+    for (const f of readdirSync(dir).sort()) {
+      if (!f.endsWith('.ts') || f.endsWith('.test.ts') || f.startsWith('_')) continue;
+      const key = `samples/${f.slice(0, -3)}`;
+      if (entries[key] !== undefined) throw new Error(`two samples have a program named ${f}: ${entries[key]} and samples/${sample}/src/${f}`);
+      entries[key] = `samples/${sample}/src/${f}`;
+    }
+  }
+}
 const present = Object.fromEntries(Object.entries(entries).filter(([, p]) => existsSync(join(root, p))));
 await build({
   absWorkingDir: root,
