@@ -5,6 +5,7 @@
 import type { ProxySecurity } from '../api/index.ts';
 import type { Logger } from '../shared/index.ts';
 import type { Filter } from './filter.ts';
+import { createAuthzFilter } from './authz/index.ts';
 import { createJwtFilter } from './jwt/index.ts';
 import type { MeshTls } from './mesh-tls.ts';
 
@@ -36,5 +37,7 @@ export function securityFilters(security: ProxySecurity | null, o: SecurityFilte
   const filters: Filter[] = [xfccFilter(o.mesh)];
   const jwt = createJwtFilter(security?.jwtRules ?? [], { log: o.log });
   if (jwt !== null) filters.push(jwt);
+  const authz = createAuthzFilter(security?.authorization ?? [], { log: o.log });
+  if (authz !== null) filters.push(authz);
   return filters;
 }

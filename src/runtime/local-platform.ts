@@ -203,7 +203,9 @@ export class LocalPlatform {
     this.#pods.push(run);
     await this.#register(run, 'Pending', false);
     await this.#startProxy(run, 'gateway');
-    await waitForPort(this.opts.bindAddress ?? '127.0.0.1', this.opts.ingressPort, 15_000, () => !run.sidecar?.running);
+    // The ingress port opens once a Gateway selects the gateway; without one there is nothing to wait for.
+    const hasGateway = this.opts.resources.some((s) => groupKind(s.resource) === 'networking.istio.io/Gateway');
+    if (hasGateway) await waitForPort(this.opts.bindAddress ?? '127.0.0.1', this.opts.ingressPort, 15_000, () => !run.sidecar?.running);
     await this.#register(run, 'Running', true);
     this.ingressPort = this.opts.ingressPort;
   }
