@@ -54,6 +54,8 @@ export const API = {
   sign: '/v1/ca/sign',
   /** GET the current trust bundle (root certificates, PEM). */
   roots: '/v1/ca/roots',
+  /** POST a TLS secret for gateways' `credentialName`; GET lists them (names only). */
+  secrets: '/v1/secrets',
   health: '/healthz',
 } as const;
 
@@ -88,4 +90,22 @@ export interface SignResponse {
   roots: string[];
   /** ISO time the leaf expires. */
   notAfter: string;
+}
+
+/** Files a gateway credential may hold, as Istio's secrets name them. */
+export const SECRET_FILES = ['tls.crt', 'tls.key', 'ca.crt'] as const;
+export type SecretFile = (typeof SECRET_FILES)[number];
+
+/** Body of POST /v1/secrets: PEM contents by file name. */
+export interface SecretRequest {
+  namespace: string;
+  name: string;
+  data: Partial<Record<SecretFile, string>>;
+}
+
+export interface SecretInfo {
+  namespace: string;
+  name: string;
+  files: SecretFile[];
+  version: string;
 }

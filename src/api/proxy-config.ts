@@ -134,6 +134,8 @@ export interface GatewayTlsServer {
   cipherSuites?: string[];
   /** Where the credential came from, for messages (`credentialName` or file paths). */
   source: string;
+  /** Content hash of the `credentialName` secret, so a changed secret is a new config version. */
+  credentialVersion?: string;
 }
 
 /** How a sidecar or gateway talks TLS to an upstream (DestinationRule `tls`, or auto mTLS). */

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { isIsthmusError } from '../shared/index.ts';
 import { registerApply } from './commands/apply.ts';
+import { registerCreate } from './commands/create.ts';
 import { registerDelete } from './commands/delete.ts';
 import { registerExec } from './commands/exec.ts';
 import { registerGet } from './commands/get.ts';
@@ -18,6 +19,7 @@ const program = new Command('isthmus')
 
 registerUp(program);
 registerApply(program);
+registerCreate(program);
 registerDelete(program);
 registerExec(program);
 registerGet(program);

@@ -1,7 +1,7 @@
 // A small client for the control plane's HTTP API, used by the CLI and the local platform.
 
 import {
-  API, type ApplyRequest, type ProxyStatus, type ApplyResponse, type DeleteRequest, type DeleteResult, type ProxyConfig, type Resource,
+  API, type ApplyRequest, type ProxyStatus, type SecretInfo, type SecretRequest, type ApplyResponse, type DeleteRequest, type DeleteResult, type ProxyConfig, type Resource,
 } from '../api/index.ts';
 import { IsthmusError } from '../shared/index.ts';
 
@@ -67,6 +67,14 @@ export class ControlPlaneClient {
 
   proxyConfig(id: string): Promise<ProxyConfig> {
     return this.#call('GET', `${API.proxies}/${encodeURIComponent(id)}/config`);
+  }
+
+  async putSecret(req: SecretRequest): Promise<void> {
+    await this.#call('POST', API.secrets, req);
+  }
+
+  async secrets(): Promise<SecretInfo[]> {
+    return (await this.#call<{ secrets: SecretInfo[] }>('GET', API.secrets)).secrets;
   }
 
   info(): Promise<{ revision: number; snapshot: number; proxies: number; pushes: number }> {

@@ -24,6 +24,8 @@ function tlsServer(server: GatewayServer, gatewayNs: string, ctx: SecurityContex
   const credential = tls.credentialName ?? tls.credentialNames?.[0];
   if (credential !== undefined) {
     out.source = `credentialName ${gatewayNs}/${credential}`;
+    const version = ctx.secretVersion?.(gatewayNs, credential);
+    if (version !== undefined) out.credentialVersion = version;
     if (ctx.secretsDir !== undefined) {
       const dir = `${ctx.secretsDir}/${gatewayNs}/${credential}`;
       out.serverCertificate = `${dir}/tls.crt`;

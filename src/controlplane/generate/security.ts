@@ -20,6 +20,8 @@ export interface SecurityContext {
   extensionProviders?: ReadonlyMap<string, MeshExtAuthzProvider>;
   /** Where `credentialName` secrets live: `<secretsDir>/<namespace>/<name>/{tls.crt,tls.key,ca.crt}`. */
   secretsDir?: string;
+  /** Content version of a secret, or undefined when there is none. */
+  secretVersion?: (namespace: string, name: string) => string | undefined;
 }
 
 export const EMPTY_SECURITY_CONTEXT: SecurityContext = { roots: [] };

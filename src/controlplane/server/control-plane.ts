@@ -14,10 +14,11 @@ import { CertificateAuthority } from '../ca/index.ts';
 import type { SecurityContext } from '../generate/index.ts';
 import { JwksResolver } from '../jwks/index.ts';
 import { PushHub } from '../push/index.ts';
+import { SecretStore } from './secrets.ts';
 import { ConfigStore } from '../store/index.ts';
 import {
   API, DEFAULT_MESH_CONFIG,
-  type ApplyRequest, type ApplyResponse, type ApplyResult, type DeleteRequest, type DeleteResult, type MeshConfig, type PodSpec, type SignRequest,
+  type ApplyRequest, type ApplyResponse, type ApplyResult, type DeleteRequest, type DeleteResult, type MeshConfig, type PodSpec, type SecretRequest, type SignRequest,
 } from '../../api/index.ts';
 
 const log = createLogger('controlplane');
@@ -67,12 +68,14 @@ export class ControlPlane {
   ca: CertificateAuthority | null = null;
   readonly jwks: JwksResolver;
   #platformKey: Buffer | null = null;
+  readonly secrets: SecretStore | null;
   readonly #providers: Map<string, MeshConfig['extensionProviders'][number]>;
 
   constructor(readonly opts: ControlPlaneOptions = {}) {
     this.mesh = opts.mesh ?? DEFAULT_MESH_CONFIG;
     this.#providers = new Map(this.mesh.extensionProviders.map((p) => [p.name, p]));
     this.store = new ConfigStore(opts.stateFile, opts.resume ?? false);
+    this.secrets = opts.secretsDir !== undefined ? new SecretStore(opts.secretsDir) : null;
     this.jwks = new JwksResolver({ onChange: () => this.hub.refresh(), log, ...(opts.jwksRefreshMs !== undefined ? { refreshMs: opts.jwksRefreshMs } : {}) });
     this.hub = new PushHub(this.#snapshot(0), () => this.#securityContext());
     this.store.onChange(() => this.#scheduleRebuild());
@@ -88,6 +91,8 @@ export class ControlPlane {
   #securityContext(): SecurityContext {
     const ctx: SecurityContext = { roots: this.ca?.roots ?? [], jwks: this.jwks.lookup, extensionProviders: this.#providers };
     if (this.opts.secretsDir !== undefined) ctx.secretsDir = this.opts.secretsDir;
+    const secrets = this.secrets;
+    if (secrets !== null) ctx.secretVersion = (ns, name) => secrets.version(ns, name);
     return ctx;
   }
 
@@ -189,6 +194,14 @@ export class ControlPlane {
     }
     if (path === API.health) return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     if (path === API.sign && method === 'POST') return this.#sign(req, res);
+    if (path === API.secrets && method === 'GET') return json(res, 200, { secrets: this.secrets?.list() ?? [] });
+    if (path === API.secrets && method === 'POST') {
+      if (this.secrets === null) return json(res, 503, { error: 'this control plane keeps no secrets (no --secrets-dir)' });
+      const problem = this.secrets.put((await readJson(req)) as SecretRequest);
+      if (problem !== null) return json(res, 400, { error: problem });
+      this.hub.refresh();
+      return json(res, 200, { ok: true });
+    }
     if (path === API.roots && method === 'GET') return json(res, 200, { roots: this.ca?.roots ?? [], trustDomain: this.mesh.trustDomain, rotation: this.ca?.rotation ?? null });
     if (path === '/v1/ca/rotate-root' && method === 'POST') {
       if (this.ca === null) return json(res, 503, { error: 'this control plane runs no certificate authority' });
