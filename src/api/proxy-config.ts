@@ -114,8 +114,8 @@ export interface Listener {
   mtls?: InboundMtlsMode;
   /** Gateway: TLS servers on this port (SNI picks one); absent for plain HTTP. */
   tls?: GatewayTlsServer[];
-  /** Gateway: plain HTTP server whose hosts all say `httpsRedirect` answers 301 to https. */
-  httpsRedirect?: boolean;
+  /** Gateway: hosts of plain HTTP servers with `tls.httpsRedirect`; their requests get a 301 to https. */
+  httpsRedirectHosts?: string[];
 }
 
 export type InboundMtlsMode = 'DISABLE' | 'PERMISSIVE' | 'STRICT';

@@ -26,8 +26,8 @@ export interface CompiledListener {
   readonly mtls: InboundMtlsMode | null;
   /** Gateway: TLS servers terminated on this port. */
   readonly tls: readonly GatewayTlsServer[] | null;
-  /** Gateway: answer every request with a redirect to https. */
-  readonly httpsRedirect: boolean;
+  /** Gateway: hosts whose requests get a redirect to https (empty: none). */
+  readonly httpsRedirectHosts: readonly string[];
 }
 
 const MTLS_MODES = new Set(['DISABLE', 'PERMISSIVE', 'STRICT']);
@@ -270,7 +270,7 @@ export function compileConfig(config: ProxyConfig, previous: CompiledConfig | nu
       if (l.mtls !== undefined && !MTLS_MODES.has(l.mtls)) problems.push(`${where}: unknown mtls mode ${JSON.stringify(l.mtls)}`);
       listeners.push({
         name: l.name, direction: 'inbound', address: l.address, port: l.port, routeTable: null, routeTableName: '', inboundRoute: route,
-        mtls: l.mtls ?? 'PERMISSIVE', tls: null, httpsRedirect: false,
+        mtls: l.mtls ?? 'PERMISSIVE', tls: null, httpsRedirectHosts: [],
       });
     } else {
       if (typeof l.routeTable !== 'string') {
@@ -282,7 +282,8 @@ export function compileConfig(config: ProxyConfig, previous: CompiledConfig | nu
       if (l.tls !== undefined && !Array.isArray(l.tls)) problems.push(`${where}: tls must be a list`);
       listeners.push({
         name: l.name, direction: 'gateway', address: l.address, port: l.port, routeTable: table ?? null, routeTableName: l.routeTable, inboundRoute: null,
-        mtls: null, tls: Array.isArray(l.tls) && l.tls.length > 0 ? l.tls : null, httpsRedirect: l.httpsRedirect === true,
+        mtls: null, tls: Array.isArray(l.tls) && l.tls.length > 0 ? l.tls : null,
+        httpsRedirectHosts: Array.isArray(l.httpsRedirectHosts) ? l.httpsRedirectHosts.filter((h): h is string => typeof h === 'string') : [],
       });
     }
   });

@@ -118,7 +118,7 @@ export function writeRequestHead(ex: Exchange, ob: OutBuffer, sock: Socket): voi
   if (!keepHost) pre += `host: ${ex.authority}\r\n`;
   if (edits !== null) for (const [name, value] of edits) if (value !== null) pre += `${name}: ${value}\r\n`;
   const post = gateway
-    ? Buffer.from(`x-forwarded-for: ${xff === null ? ex.clientAddress : `${xff}, ${ex.clientAddress}`}\r\n${X_FORWARDED_PROTO}\r\n`, 'latin1')
+    ? Buffer.from(`x-forwarded-for: ${xff === null ? ex.clientAddress : `${xff}, ${ex.clientAddress}`}\r\n${ex.peer.tls ? 'x-forwarded-proto: https\r\n' : X_FORWARDED_PROTO}\r\n`, 'latin1')
     : !hasProto && ex.listener === 'inbound'
       ? INBOUND_END
       : END;

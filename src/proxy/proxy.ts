@@ -20,6 +20,7 @@ import type { CompiledRoute } from './router.ts';
 import { MeshTls, type IdentitySource } from './mesh-tls.ts';
 import { securityFilters } from './security-filters.ts';
 import { ListenerTls } from './tls-listener.ts';
+import { hostMatchesPattern } from './host-match.ts';
 
 export interface HostPort {
   host: string;
@@ -301,18 +302,20 @@ function outboundHandler(cfg: CompiledConfig): Handler {
 
 function listenerHandler(l: CompiledListener): Handler {
   if (l.inboundRoute !== null) return l.inboundRoute.handler as Handler;
-  if (l.httpsRedirect) {
-    return (ex) => {
-      ex.routeName = 'https-redirect';
-      const host = ex.authority.replace(/:\d+$/, '');
-      ex.directReply(301, '', [['location', `https://${host}${ex.path}`]]);
-    };
-  }
   const table = l.routeTable ?? undefined;
   const name = l.routeTableName;
-  return (ex) => {
+  const route: Handler = (ex) => {
     const r = routeInTable(table, name, ex);
     if (typeof r === 'string') ex.localReply(404, ResponseFlag.NoRouteFound, r);
     else (r.handler as Handler)(ex);
+  };
+  const redirect = l.httpsRedirectHosts;
+  if (redirect.length === 0) return route;
+  // Servers with tls.httpsRedirect: their hosts are sent to https (301), the rest routed.
+  return (ex) => {
+    const host = ex.authority.replace(/:\d+$/, '').toLowerCase();
+    if (!redirect.some((h) => hostMatchesPattern(h, host))) return route(ex);
+    ex.routeName = 'https-redirect';
+    ex.directReply(301, '', [['location', `https://${host}${ex.path}`]]);
   };
 }

@@ -30,6 +30,8 @@ export interface LocalPlatformOptions {
   home: string;
   resources: SourcedResource[];
   ingressPort: number;
+  /** Host port of the gateway's HTTPS servers (Gateway ports 443 and 8443). */
+  ingressHttpsPort?: number;
   controlPort: number;
   bindAddress?: string;
   podAddressPrefix?: string;
@@ -170,7 +172,12 @@ export class LocalPlatform {
     }
     // The outbound port is fixed per pod, so a restarted sidecar is where the app's HTTP_PROXY points.
     if (role === 'sidecar') args.push('--outbound', `127.0.0.1:${run.outboundPort ?? 0}`);
-    else args.push('--bind-address', this.opts.bindAddress ?? '127.0.0.1', '--port-map', `8080=${this.opts.ingressPort}`);
+    else {
+      // As Istio's ingress Service does: 80 and 8080 are the HTTP port, 443 and 8443 the HTTPS one.
+      const https = this.opts.ingressHttpsPort;
+      const map = `8080=${this.opts.ingressPort},80=${this.opts.ingressPort}${https !== undefined ? `,8443=${https},443=${https}` : ''}`;
+      args.push('--bind-address', this.opts.bindAddress ?? '127.0.0.1', '--port-map', map);
+    }
     return { name: `${run.name} istio-proxy`, command: process.execPath, args, env, cwd: this.opts.home, logFile: join(this.opts.home, 'logs', run.namespace, run.name, 'istio-proxy.log'), pipeStdin: true };
   }
 

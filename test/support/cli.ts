@@ -38,6 +38,8 @@ export class Mesh {
   proc: ChildProcess | undefined;
   home: string;
   ingress = '';
+  /** `127.0.0.1:PORT` of the gateway's HTTPS servers. */
+  ingressHttps = '';
   controlPlane = '';
   controlPlanePid = 0;
   output = '';
@@ -57,7 +59,8 @@ export class Mesh {
   async up(args: string[] = [], timeoutMs = 60_000): Promise<void> {
     const ingressPort = await freePort();
     const controlPort = await freePort();
-    const proc = spawn(process.execPath, [BIN, 'up', '--ingress-port', String(ingressPort), '--control-port', String(controlPort), ...args], {
+    const httpsPort = await freePort();
+    const proc = spawn(process.execPath, [BIN, 'up', '--ingress-port', String(ingressPort), '--ingress-https-port', String(httpsPort), '--control-port', String(controlPort), ...args], {
       cwd: ROOT, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
@@ -68,8 +71,9 @@ export class Mesh {
       rl.on('line', (line) => {
         this.output += line + '\n';
         if (line.startsWith('{"event":"ready"')) {
-          const ev = JSON.parse(line) as { ingress: string; controlPlane: string; controlPlanePid: number };
+          const ev = JSON.parse(line) as { ingress: string; ingressHttps: string; controlPlane: string; controlPlanePid: number };
           this.ingress = ev.ingress;
+          this.ingressHttps = ev.ingressHttps;
           this.controlPlane = ev.controlPlane;
           this.controlPlanePid = ev.controlPlanePid;
           clearTimeout(timer);

@@ -26,15 +26,16 @@ export function registerUp(program: Command): void {
     .description('Run the mesh on this machine: control plane, ingress gateway, and the workloads in PATH (default: the Bookinfo sample), each with its sidecar')
     .argument('[paths...]', 'manifest files or directories (Services, ServiceAccounts, Deployments, Istio config)')
     .option('--ingress-port <port>', 'host port of the ingress gateway (its port 8080)', '8080')
+    .option('--ingress-https-port <port>', 'host port of the ingress gateway\'s HTTPS servers (its ports 443 and 8443)', '8443')
     .option('--control-port <port>', 'port of the control plane API and discovery server', '15010')
     .option('-R, --recursive', 'read directories recursively', false)
     .option('--mesh-config <file>', 'MeshConfig YAML (trustDomain, rootNamespace, extensionProviders, defaultConfig.proxyMetadata.SECRET_TTL)')
     .option('--cacerts <dir>', "plug in your own CA: a directory with Istio's ca-cert.pem, ca-key.pem, root-cert.pem and cert-chain.pem")
-    .action(async (paths: string[], o: { ingressPort: string; controlPort: string; recursive: boolean; meshConfig?: string; cacerts?: string }) => {
+    .action(async (paths: string[], o: { ingressPort: string; ingressHttpsPort: string; controlPort: string; recursive: boolean; meshConfig?: string; cacerts?: string }) => {
       const home = meshHome();
       const running = readMeshInfo(home);
       if (running) throw new CliError(`a mesh is already running from ${home} (pid ${running.pid}, control plane ${running.controlPlane}); stop it first or set ISTHMUS_HOME`);
-      for (const [flag, port] of [['--ingress-port', o.ingressPort], ['--control-port', o.controlPort]] as const) {
+      for (const [flag, port] of [['--ingress-port', o.ingressPort], ['--ingress-https-port', o.ingressHttpsPort], ['--control-port', o.controlPort]] as const) {
         if (!/^\d+$/.test(port) || Number(port) > 65535) throw new CliError(`error: ${flag} must be a port number (got "${port}")`);
         if (Number(port) !== 0 && !(await portFree(Number(port)))) {
           throw new CliError(`error: port ${port} on 127.0.0.1 is already in use; stop what uses it or pick another with ${flag}`);
@@ -68,6 +69,7 @@ export function registerUp(program: Command): void {
         home,
         resources: loaded.resources.map((l) => ({ resource: l.resource, dir: l.dir })),
         ingressPort: Number(o.ingressPort),
+        ingressHttpsPort: Number(o.ingressHttpsPort),
         controlPort: Number(o.controlPort),
         trustDomain,
         ...(o.meshConfig !== undefined ? { meshConfigFile: resolve(o.meshConfig) } : {}),
@@ -97,10 +99,10 @@ export function registerUp(program: Command): void {
       out(`Isthmus mesh is up (${((Date.now() - started) / 1000).toFixed(1)} s): ${apps.length} pods with sidecars, 1 ingress gateway\n`);
       out(`  control plane  ${platform.controlPlaneUrl}  (pid ${platform.controlPlanePid})\n`);
       out(`  logs           ${join(home, 'logs')}\n`);
-      out(`  ingress        http://127.0.0.1:${platform.ingressPort}\n`);
+      out(`  ingress        http://127.0.0.1:${platform.ingressPort}  (HTTPS servers: 127.0.0.1:${o.ingressHttpsPort})\n`);
       if (!paths.length) out(`\nOpen http://127.0.0.1:${platform.ingressPort}/productpage\n`);
       out('Press Ctrl-C to stop.\n');
       // Scripts and tests that read our stdout through a pipe get a machine-readable ready line.
-      if (!process.stdout.isTTY) out(JSON.stringify({ event: 'ready', ingress: `http://127.0.0.1:${platform.ingressPort}`, controlPlane: platform.controlPlaneUrl, controlPlanePid: platform.controlPlanePid }) + '\n');
+      if (!process.stdout.isTTY) out(JSON.stringify({ event: 'ready', ingress: `http://127.0.0.1:${platform.ingressPort}`, ingressHttps: `127.0.0.1:${o.ingressHttpsPort}`, controlPlane: platform.controlPlaneUrl, controlPlanePid: platform.controlPlanePid }) + '\n');
     });
 }

@@ -8,6 +8,8 @@ import { listenerName } from './names.ts';
 import { routesFromVirtualService, type RouteContext } from './routes.ts';
 import type { SecurityContext } from './security.ts';
 
+const INGRESS_TARGET_PORTS: Record<number, number> = { 80: 8080, 443: 8443 };
+
 const TERMINATING = new Set(['SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL']);
 
 /** A terminating server's TLS settings with `credentialName` resolved to the gateway namespace's secret files. */
@@ -71,9 +73,11 @@ export function generateGateway(snap: MeshSnapshot, pod: PodModel, ctx: Security
       const proto = server.port.protocol.toUpperCase();
       const terminates = proto === 'HTTPS' && TERMINATING.has(server.tls?.mode ?? 'SIMPLE');
       if (proto !== 'HTTP' && proto !== 'HTTP2' && proto !== 'GRPC' && !terminates) continue; // passthrough TLS/TCP servers: later features
-      const list = byPort.get(server.port.number) ?? [];
+      // The ingress gateway's Service sends 80 to 8080 and 443 to 8443: servers on either number share a listener.
+      const port = INGRESS_TARGET_PORTS[server.port.number] ?? server.port.number;
+      const list = byPort.get(port) ?? [];
       list.push({ gw: `${gwNs}/${gw.metadata.name}`, gwNs, server });
-      byPort.set(server.port.number, list);
+      byPort.set(port, list);
     }
   }
   const listeners: Listener[] = [];
@@ -84,7 +88,10 @@ export function generateGateway(snap: MeshSnapshot, pod: PodModel, ctx: Security
     const listener: Listener = { name: listenerName('0.0.0.0', port), direction: 'gateway', address: '0.0.0.0', port, protocol: 'HTTP', routeTable: table };
     const tlsServers = servers.filter((s) => s.server.port.protocol.toUpperCase() === 'HTTPS').map((s) => tlsServer(s.server, pod.namespace, ctx));
     if (tlsServers.length > 0) listener.tls = tlsServers;
-    else if (servers.some((s) => s.server.tls?.httpsRedirect === true)) listener.httpsRedirect = true;
+    else {
+      const redirect = servers.filter((s) => s.server.tls?.httpsRedirect === true).flatMap((s) => tlsServer(s.server, pod.namespace, ctx).hosts);
+      if (redirect.length > 0) listener.httpsRedirectHosts = [...new Set(redirect)].sort();
+    }
     listeners.push(listener);
     // Virtual hosts by domain; VirtualServices for the same host on a gateway are merged in age order.
     const vhosts = new Map<string, VirtualHost>();
