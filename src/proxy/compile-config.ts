@@ -39,7 +39,8 @@ function endpointTls(c: Cluster | undefined, mtls: { identity: string } | undefi
       const ids = c.tls.subjectAltNames ?? (mtls !== undefined ? [mtls.identity] : []);
       return { kind: 'mesh', identities: ids, sni: c.tls.sni, upstream: c.tls, key: `mesh|${ids.join(',')}|${c.tls.sni ?? ''}` };
     }
-    return { kind: 'file', identities: [], sni: c.tls.sni, upstream: c.tls, key: `file|${c.name}` };
+    // Settings in the key: a changed DestinationRule gets new connections, not pooled old ones.
+    return { kind: 'file', identities: [], sni: c.tls.sni, upstream: c.tls, key: `file|${JSON.stringify(c.tls)}` };
   }
   if (c?.tlsDisabled === true || mtls === undefined) return null;
   return { kind: 'mesh', identities: [mtls.identity], sni: undefined, upstream: undefined, key: `mesh|${mtls.identity}|` };

@@ -136,6 +136,14 @@ export function writeRequestHead(ex: Exchange, ob: OutBuffer, sock: Socket): voi
   ob.write(sock, out, copyBytes(post, 0, post.length, out, o));
 }
 
+/** Why a connection could not be made: the errno code, or for TLS and setup errors the code and message. */
+function connectFailure(err: Error | null): string {
+  if (err === null) return 'connection failure';
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === undefined) return err.message;
+  return code.startsWith('ERR_') ? `${code}: ${err.message}` : code;
+}
+
 const R_HEAD = 0;
 const R_BODY = 1;
 const R_DONE = 2;
@@ -384,7 +392,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
       }
       this.#release();
       ex.setResponseSource(null);
-      const code = (err as NodeJS.ErrnoException | null)?.code ?? 'connection failure';
+      const code = connectFailure(err);
       ex.localReply(503, ResponseFlag.UpstreamConnectionFailure, `upstream connect error: ${code} (${this.#ep.key}, cluster ${ex.clusterName})`);
       return;
     }

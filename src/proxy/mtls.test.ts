@@ -176,3 +176,66 @@ test('certificate rotation under steady traffic drops nothing', async (t) => {
   assert.equal(failures, 0, `${failures} of ${done} requests failed across rotations`);
   assert.ok(p.server.proxy.stats.certificatesReceived >= 4);
 });
+
+test('DestinationRule TLS: SIMPLE and MUTUAL origination from files with SNI and SAN checks; DISABLE sends plaintext to a STRICT server', async (t) => {
+  const ca = makeTestCa(t, 'External Root');
+  const server = ca.leaf('api.example.com', 'DNS:api.example.com');
+  const seen: { sni: string | null; clientCert: boolean }[] = [];
+  const https = await import('node:https');
+  const srv = https.createServer({ key: server.key, cert: server.cert, ca: ca.rootPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const sock = req.socket as import('node:tls').TLSSocket;
+    seen.push({ sni: (sock as unknown as { servername?: string }).servername ?? null, clientCert: sock.authorized });
+    res.end(`secure ${req.headers.host ?? ''}`);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  t.after(() => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); }));
+  const port = (srv.address() as { port: number }).port;
+  const client = await startTestProxy(t, { discovery: null, podName: 'app-0', namespace: 'foo' });
+  const cluster = `outbound|${port}||api.example.com`;
+  const configure = async (tls: Record<string, unknown> | null, disabled = false) => {
+    const cfg = makeConfig({
+      version: `dr${++versions}`,
+      routes: [table(String(port), ['api.example.com', `api.example.com:${port}`], [fwd('to-api', [[cluster, 1]])])],
+      clusters: [{ name: cluster, endpoints: [{ address: '127.0.0.1', port }] }],
+    });
+    const c = cfg.clusters[0] as unknown as Record<string, unknown>;
+    if (tls !== null) c['tls'] = tls;
+    if (disabled) c['tlsDisabled'] = true;
+    assert.deepEqual(await client.proxy.applyConfig(cfg), { ok: true });
+  };
+  const get = () => send(client.outboundPort as number, `http://api.example.com:${port}/`);
+
+  await configure({ mode: 'SIMPLE', caCertificates: ca.rootFile, sni: 'api.example.com' });
+  let r = await get();
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.text, /^secure api\.example\.com/);
+  assert.deepEqual(seen.at(-1), { sni: 'api.example.com', clientCert: false });
+
+  await configure({ mode: 'SIMPLE', caCertificates: ca.rootFile, sni: 'api.example.com', subjectAltNames: ['other.example.com'] });
+  r = await get();
+  assert.equal(r.status, 503);
+  assert.match(String(r.headers['x-isthmus-reason']), /ERR_TLS_SAN_MISMATCH/);
+
+  // Without caCertificates the system roots apply: our test root is not among them.
+  await configure({ mode: 'SIMPLE', sni: 'api.example.com' });
+  assert.equal((await get()).status, 503);
+
+  const clientCert = ca.leaf('client', 'DNS:client.example.com');
+  await configure({ mode: 'MUTUAL', caCertificates: ca.rootFile, sni: 'api.example.com', clientCertificate: clientCert.certFile, privateKey: clientCert.keyFile });
+  r = await get();
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(seen.at(-1), { sni: 'api.example.com', clientCert: true });
+
+  await configure({ mode: 'MUTUAL', caCertificates: ca.rootFile, clientCertificate: '/nonexistent/cert.pem', privateKey: clientCert.keyFile });
+  r = await get();
+  assert.equal(r.status, 503);
+  assert.match(String(r.headers['x-isthmus-reason']), /clientCertificate: cannot read \/nonexistent\/cert\.pem/);
+
+  // DISABLE toward a STRICT sidecar: plaintext, which the server resets.
+  const p = await pair(t, 'STRICT');
+  const cfg = clientConfig(p.podIp, p.port, SERVER_ID);
+  (cfg.clusters[0] as unknown as Record<string, unknown>)['tlsDisabled'] = true;
+  assert.deepEqual(await p.client.proxy.applyConfig(cfg), { ok: true });
+  const plain = await viaClient(p);
+  assert.equal(plain.status, 503);
+});
