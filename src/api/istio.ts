@@ -71,11 +71,16 @@ export interface HTTPRoute {
   [extra: string]: unknown;
 }
 
+export interface TLSRoute {
+  match?: { sniHosts?: string[]; port?: number; gateways?: string[]; sourceLabels?: Record<string, string>; destinationSubnets?: string[]; sourceNamespace?: string }[];
+  route?: { destination: Destination; weight?: number }[];
+}
+
 export interface VirtualServiceSpec {
   hosts?: string[];
   gateways?: string[];
   http?: HTTPRoute[];
-  tls?: unknown[];
+  tls?: TLSRoute[];
   tcp?: unknown[];
   exportTo?: string[];
 }

@@ -116,6 +116,20 @@ export interface Listener {
   tls?: GatewayTlsServer[];
   /** Gateway: hosts of plain HTTP servers with `tls.httpsRedirect`; their requests get a 301 to https. */
   httpsRedirectHosts?: string[];
+  /**
+   * Gateway: TLS passthrough routes (VirtualService `tls` routes bound to PASSTHROUGH servers).
+   * A connection whose ClientHello names one of `sniHosts` is sent on, still encrypted, to a
+   * weighted cluster; in order, first match wins.
+   */
+  passthrough?: PassthroughRoute[];
+}
+
+export interface PassthroughRoute {
+  /** `<vs namespace>/<vs name>#tls<index>`. */
+  name: string;
+  /** Lower-case SNI hosts; `*.suffix` and `*` allowed. */
+  sniHosts: string[];
+  clusters: WeightedCluster[];
 }
 
 export type InboundMtlsMode = 'DISABLE' | 'PERMISSIVE' | 'STRICT';

@@ -28,6 +28,14 @@ export interface CompiledListener {
   readonly tls: readonly GatewayTlsServer[] | null;
   /** Gateway: hosts whose requests get a redirect to https (empty: none). */
   readonly httpsRedirectHosts: readonly string[];
+  /** Gateway: TLS passthrough routes by SNI, in order; null when the port has none. */
+  readonly passthrough: readonly CompiledPassthrough[] | null;
+}
+
+export interface CompiledPassthrough {
+  readonly name: string;
+  readonly sniHosts: readonly string[];
+  readonly destinations: WeightedClusters;
 }
 
 const MTLS_MODES = new Set(['DISABLE', 'PERMISSIVE', 'STRICT']);
@@ -271,7 +279,7 @@ export function compileConfig(config: ProxyConfig, previous: CompiledConfig | nu
       if (l.mtls !== undefined && !MTLS_MODES.has(l.mtls)) problems.push(`${where}: unknown mtls mode ${JSON.stringify(l.mtls)}`);
       listeners.push({
         name: l.name, direction: 'inbound', address: l.address, port: l.port, routeTable: null, routeTableName: '', inboundRoute: route,
-        mtls: l.mtls ?? 'PERMISSIVE', tls: null, httpsRedirectHosts: [],
+        mtls: l.mtls ?? 'PERMISSIVE', tls: null, httpsRedirectHosts: [], passthrough: null,
       });
     } else {
       if (typeof l.routeTable !== 'string') {
@@ -285,6 +293,13 @@ export function compileConfig(config: ProxyConfig, previous: CompiledConfig | nu
         name: l.name, direction: 'gateway', address: l.address, port: l.port, routeTable: table ?? null, routeTableName: l.routeTable, inboundRoute: null,
         mtls: null, tls: Array.isArray(l.tls) && l.tls.length > 0 ? l.tls : null,
         httpsRedirectHosts: Array.isArray(l.httpsRedirectHosts) ? l.httpsRedirectHosts.filter((h): h is string => typeof h === 'string') : [],
+        passthrough: Array.isArray(l.passthrough)
+          ? l.passthrough.map((r) => ({
+              name: r.name,
+              sniHosts: r.sniHosts,
+              destinations: new WeightedClusters(r.clusters.map((c) => c.cluster), r.clusters.map((c) => c.weight), r.clusters.map((c) => lookup(c.cluster))),
+            }))
+          : null,
       });
     }
   });

@@ -224,6 +224,7 @@ export class Proxy {
     for (const [key, l] of wanted) {
       const live = this.#listeners.get(key) as LiveListener;
       live.tls.mtls = l.mtls;
+      live.tls.passthrough = l.passthrough;
       const tlsKey = l.tls === null ? '' : JSON.stringify(l.tls);
       if (tlsKey !== live.tlsKey) {
         live.tls.setGatewayServers(l.tls);

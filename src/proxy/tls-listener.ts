@@ -7,7 +7,7 @@
 // with emit('connection'), which gives the full server-side checks (client certificate required
 // and verified against the roots) without a second port.
 
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { GatewayTlsServer, InboundMtlsMode } from '../api/index.ts';
 import type { Logger } from '../shared/index.ts';
@@ -15,6 +15,9 @@ import type { PeerInfo } from './exchange.ts';
 import { Http1ServerConnection, plainPeer, type ListenerContext } from './http1-server.ts';
 import { certHash, gatewayServerContext, spiffeFromSan, type MeshTls } from './mesh-tls.ts';
 import { hostMatchesPattern } from './host-match.ts';
+import type { CompiledPassthrough } from './compile-config.ts';
+import type { EndpointRuntime } from './load-balancer.ts';
+import { MAX_CLIENT_HELLO, readSni } from './sni.ts';
 
 /** How long a new connection may stay silent before its protocol is known, and how long a handshake may take. */
 export const DETECT_TIMEOUT_MS = 15_000;
@@ -59,7 +62,9 @@ export class ListenerTls {
   readonly #mesh: MeshTls;
   readonly #log: Logger;
   #ctx: ListenerContext | null = null;
-  /** Accepted sockets not yet serving HTTP (protocol detection or TLS handshake), closed on stop. */
+  /** Gateway: TLS passthrough routes by SNI. */
+  passthrough: readonly CompiledPassthrough[] | null = null;
+  /** Accepted sockets not yet serving HTTP (protocol detection, TLS handshake, passthrough), closed on stop. */
   readonly #pending = new Set<Socket>();
 
   constructor(mesh: MeshTls, log: Logger) {
@@ -112,6 +117,10 @@ export class ListenerTls {
     const pending = this.#pending;
     pending.add(socket);
     socket.once('close', () => pending.delete(socket));
+    if (this.passthrough !== null) {
+      this.#sniRoute(socket, this.passthrough);
+      return;
+    }
     if (this.#gateway !== null) {
       this.#toTls(socket);
       return;
@@ -143,6 +152,74 @@ export class ListenerTls {
         socket.resume();
       }
     });
+  }
+
+  /**
+   * Reads the ClientHello's SNI. A passthrough route for it gets the bytes, still encrypted;
+   * otherwise the connection goes to the terminating servers on this port, or is closed.
+   */
+  #sniRoute(socket: Socket, routes: readonly CompiledPassthrough[]): void {
+    const ctx = this.#ctx as ListenerContext;
+    let buf: Buffer = Buffer.alloc(0);
+    socket.setTimeout(DETECT_TIMEOUT_MS);
+    const onTimeout = (): void => {
+      socket.destroy();
+    };
+    const onData = (chunk: Buffer): void => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      const r = readSni(buf);
+      if (r.kind === 'more' && buf.length < MAX_CLIENT_HELLO) return;
+      socket.off('data', onData);
+      socket.off('timeout', onTimeout);
+      socket.setTimeout(0);
+      socket.pause();
+      const sni = r.kind === 'done' ? r.sni : null;
+      const route = sni === null ? undefined : routes.find((x) => x.sniHosts.some((h) => hostMatchesPattern(h, sni)));
+      if (route !== undefined) {
+        this.#pipeTo(socket, buf, route);
+        return;
+      }
+      if (this.#gateway !== null && r.kind === 'done') {
+        socket.unshift(buf);
+        this.#toTls(socket);
+        return;
+      }
+      ctx.stats.tlsHandshakeErrors++;
+      this.#log.debug('no TLS route for this connection', { sni });
+      socket.destroy();
+    };
+    socket.once('timeout', onTimeout);
+    socket.on('error', noop);
+    socket.on('data', onData);
+  }
+
+  /** Sends a passthrough connection to an endpoint of the route's cluster and copies bytes both ways. */
+  #pipeTo(socket: Socket, first: Buffer, route: CompiledPassthrough): void {
+    const d = route.destinations;
+    const cluster = d.clusters.length === 0 ? null : d.clusters[d.pickIndex(Math.random())] ?? null;
+    const ep: EndpointRuntime | null = cluster?.pick() ?? null;
+    if (ep === null) {
+      this.#log.debug('passthrough route has no endpoint', { route: route.name });
+      socket.destroy();
+      return;
+    }
+    const up = netConnect({ host: ep.address, port: ep.port, noDelay: true });
+    const ctx = this.#ctx as ListenerContext;
+    up.setTimeout(ctx.registry.timeouts.connectMs, () => up.destroy());
+    up.once('connect', () => {
+      up.setTimeout(0);
+      up.write(first);
+      socket.pipe(up);
+      up.pipe(socket);
+      socket.resume();
+    });
+    const close = (): void => {
+      socket.destroy();
+      up.destroy();
+    };
+    up.on('error', close);
+    up.on('close', close);
+    socket.on('close', close);
   }
 
   #toTls(socket: Socket): void {

@@ -121,3 +121,36 @@ test('the security section names the proxy identity and carries the roots; a roo
   const b = generateProxyConfig(bookinfoSnapshot(), sidecar('reviews-v2'), { roots: ['ROOT-A', 'ROOT-B'] });
   assert.notEqual(a.version, b.version);
 });
+
+test('Gateway PASSTHROUGH: VirtualService tls routes become SNI routes on the gateway listener (443 served on 8443)', () => {
+  const yaml = `---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: mygateway, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    tls: {mode: PASSTHROUGH}
+    hosts: ["nginx.example.com"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: nginx, namespace: default}
+spec:
+  hosts: ["nginx.example.com"]
+  gateways: ["mygateway"]
+  tls:
+  - match:
+    - port: 443
+      sniHosts: ["nginx.example.com"]
+    route:
+    - destination: {host: details, port: {number: 9080}}
+`;
+  const cfg = generateProxyConfig(bookinfoSnapshot([], yaml), gateway);
+  const l = cfg.listeners.find((x) => x.port === 8443);
+  assert.ok(l, 'a listener on 8443');
+  assert.deepEqual(l.passthrough, [{ name: 'default/nginx#tls0', sniHosts: ['nginx.example.com'], clusters: [{ cluster: 'outbound|9080||details.default.svc.cluster.local', weight: 100 }] }]);
+  assert.equal(l.tls, undefined);
+  assert.ok(cfg.clusters.some((c) => c.name === 'outbound|9080||details.default.svc.cluster.local'));
+});

@@ -1,11 +1,11 @@
 // A gateway's config: one listener per server port of every Gateway that selects it, and a route
 // table per port built from the VirtualServices bound to those Gateways.
 
-import type { Cluster, ClusterEndpoints, GatewayServer, GatewayTlsServer, Listener, RouteTable, VirtualHost } from '../../api/index.ts';
+import type { Cluster, ClusterEndpoints, GatewayServer, GatewayTlsServer, Listener, PassthroughRoute, RouteTable, VirtualHost } from '../../api/index.ts';
 import { hostsIntersect, labelsMatch, resolveShortName, type MeshSnapshot, type PodModel } from '../../model/index.ts';
 import { buildClusters, type ClusterRef } from './clusters.ts';
 import { listenerName } from './names.ts';
-import { routesFromVirtualService, type RouteContext } from './routes.ts';
+import { passthroughRoutes, routesFromVirtualService, type RouteContext } from './routes.ts';
 import type { SecurityContext } from './security.ts';
 
 const INGRESS_TARGET_PORTS: Record<number, number> = { 80: 8080, 443: 8443 };
@@ -72,7 +72,8 @@ export function generateGateway(snap: MeshSnapshot, pod: PodModel, ctx: Security
     for (const server of gw.spec.servers ?? []) {
       const proto = server.port.protocol.toUpperCase();
       const terminates = proto === 'HTTPS' && TERMINATING.has(server.tls?.mode ?? 'SIMPLE');
-      if (proto !== 'HTTP' && proto !== 'HTTP2' && proto !== 'GRPC' && !terminates) continue; // passthrough TLS/TCP servers: later features
+      const passthrough = (proto === 'HTTPS' || proto === 'TLS') && server.tls?.mode === 'PASSTHROUGH';
+      if (proto !== 'HTTP' && proto !== 'HTTP2' && proto !== 'GRPC' && !terminates && !passthrough) continue; // TCP and terminated TLS-to-TCP servers: later features
       // The ingress gateway's Service sends 80 to 8080 and 443 to 8443: servers on either number share a listener.
       const port = INGRESS_TARGET_PORTS[server.port.number] ?? server.port.number;
       const list = byPort.get(port) ?? [];
@@ -86,7 +87,23 @@ export function generateGateway(snap: MeshSnapshot, pod: PodModel, ctx: Security
     const servers = byPort.get(port) ?? [];
     const table = `http.${port}`;
     const listener: Listener = { name: listenerName('0.0.0.0', port), direction: 'gateway', address: '0.0.0.0', port, protocol: 'HTTP', routeTable: table };
-    const tlsServers = servers.filter((s) => s.server.port.protocol.toUpperCase() === 'HTTPS').map((s) => tlsServer(s.server, pod.namespace, ctx));
+    const isPassthrough = (s: GatewayServer) => s.tls?.mode === 'PASSTHROUGH';
+    const tlsServers = servers.filter((s) => s.server.port.protocol.toUpperCase() === 'HTTPS' && !isPassthrough(s.server)).map((s) => tlsServer(s.server, pod.namespace, ctx));
+    const passthrough = servers.filter((s) => isPassthrough(s.server));
+    if (passthrough.length > 0) {
+      const pt: PassthroughRoute[] = [];
+      for (const vs of snap.virtualServices) {
+        const vsNs = vs.metadata.namespace ?? 'default';
+        for (const { gw, gwNs, server } of passthrough) {
+          if (!(vs.spec.gateways ?? []).some((g) => (g.includes('/') ? g : `${vsNs}/${g}`) === gw)) continue;
+          const hostsOk = (vs.spec.hosts ?? []).some((h) => server.hosts.some((sh) => serverHostAllows(sh, vsNs, gwNs, h === '*' ? '*' : resolveShortName(h, vsNs, snap.domainSuffix))));
+          if (!hostsOk) continue;
+          const rctx: RouteContext = { snap, pod, port, gateway: gw, referenced: refs };
+          for (const r of passthroughRoutes(vs, rctx, server.port.number)) if (!pt.some((x) => x.name === r.name)) pt.push(r);
+        }
+      }
+      listener.passthrough = pt;
+    }
     if (tlsServers.length > 0) listener.tls = tlsServers;
     else {
       const redirect = servers.filter((s) => s.server.tls?.httpsRedirect === true).flatMap((s) => tlsServer(s.server, pod.namespace, ctx).hosts);

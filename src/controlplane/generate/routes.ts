@@ -3,7 +3,7 @@
 // proxy's router matches only on request attributes.
 
 import type {
-  HTTPMatchRequest, HTTPRoute, HeaderMatcher, QueryMatcher, Resource, Route, RouteMatch, StringMatch,
+  HTTPMatchRequest, HTTPRoute, HeaderMatcher, PassthroughRoute, QueryMatcher, Resource, Route, RouteMatch, StringMatch,
   StringMatcher, VirtualServiceSpec, WeightedCluster,
 } from '../../api/index.ts';
 import { labelsMatch, resolveShortName, type MeshSnapshot, type PodModel } from '../../model/index.ts';
@@ -131,6 +131,35 @@ export function routesFromVirtualService(vs: Resource<VirtualServiceSpec>, ctx: 
       // Redirect and delegate routes are kept for later features; without an action the proxy answers 404.
       out.push(route);
     });
+  });
+  return out;
+}
+
+/**
+ * A VirtualService's `tls` routes for a gateway's passthrough port: each match whose port (when
+ * given) is the server's and whose gateways (when given) include this one.
+ */
+export function passthroughRoutes(vs: Resource<VirtualServiceSpec>, ctx: RouteContext, serverPort: number): PassthroughRoute[] {
+  const ns = vs.metadata.namespace ?? 'default';
+  const out: PassthroughRoute[] = [];
+  (vs.spec.tls ?? []).forEach((tls, i) => {
+    const sni = (tls.match ?? [])
+      .filter((m) => (m.port === undefined || m.port === serverPort) && (!m.gateways || m.gateways.some((g) => (g.includes('/') ? g : `${ns}/${g}`) === ctx.gateway)))
+      .flatMap((m) => (m.sniHosts ?? []).map((h) => h.toLowerCase()));
+    if (sni.length === 0) return;
+    const dests = tls.route ?? [];
+    const clusters: WeightedCluster[] = [];
+    for (const d of dests) {
+      const host = resolveShortName(d.destination.host, ns, ctx.snap.domainSuffix);
+      const port = destinationPort(ctx, host, d.destination.port?.number);
+      const name = outboundClusterName(port, d.destination.subset, host);
+      const ref: { host: string; port: number; subset?: string } = { host, port };
+      if (d.destination.subset) ref.subset = d.destination.subset;
+      ctx.referenced.set(name, ref);
+      const weight = d.weight ?? (dests.length === 1 ? 100 : 0);
+      if (weight > 0) clusters.push({ cluster: name, weight });
+    }
+    out.push({ name: `${ns}/${vs.metadata.name}#tls${i}`, sniHosts: [...new Set(sni)], clusters });
   });
   return out;
 }
