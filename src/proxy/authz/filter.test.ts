@@ -126,8 +126,8 @@ async function runAsync(t: TestContext, policies: AuthzPolicyConfig[], r: FakeRe
   const finished = new Promise<void>((resolve) => (done = resolve));
   const origDirect = ex.directReply.bind(ex);
   const origLocal = ex.localReply.bind(ex);
-  ex.directReply = (s, b) => {
-    origDirect(s, b);
+  ex.directReply = (s, b, h) => {
+    origDirect(s, b, h);
     done();
   };
   ex.localReply = (s, f, reason) => {
@@ -176,7 +176,7 @@ describe('authorization filter (CUSTOM)', () => {
     const az = await authorizer(t, byHeader);
     const { ex, passed } = await runAsync(t, [customOn(az.url)], { path: '/headers', headers: { 'x-ext-authz': 'deny' } });
     assert.equal(passed, false);
-    assert.deepEqual(ex.reply, { kind: 'direct', status: 403, body: 'denied by ext_authz for testing purpose' });
+    assert.deepEqual(ex.reply, { kind: 'direct', status: 403, body: 'denied by ext_authz for testing purpose', headers: [['x-ext-authz-check-result', 'denied']] });
     assert.equal(ex.flags, 'UAEX');
   });
 

@@ -100,10 +100,9 @@ export function createAuthzFilter(policies: readonly AuthzPolicyConfig[], opts: 
         if (v.failed) {
           ex.localReply(v.status, UAEX, `external authorizer ${client.provider.name}: ${v.reason}`);
         } else {
-          // The client gets the authorizer's status and body. Its headersToDownstreamOnDeny
-          // cannot be sent: the exchange has no reply with headers (see the module's notes).
+          // The client gets the authorizer's status, body and its headersToDownstreamOnDeny.
           ex.flags = ex.flags === '' ? UAEX : `${ex.flags},${UAEX}`;
-          ex.directReply(v.status, v.body);
+          ex.directReply(v.status, v.body, v.headers);
         }
         return;
       }

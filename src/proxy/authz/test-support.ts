@@ -56,6 +56,7 @@ export interface Reply {
   status: number;
   body: string;
   flag?: string;
+  headers?: [string, string][];
 }
 
 export interface FakeExchange extends Exchange {
@@ -92,9 +93,9 @@ export function fakeExchange(r: FakeRequest = {}): FakeExchange {
     removeRequestHeader(name: string) {
       edits.set(name, null);
     },
-    directReply(status: number, body: string) {
+    directReply(status: number, body: string, headers?: readonly (readonly [string, string])[]) {
       ex.responseStarted = true;
-      ex.reply = { kind: 'direct', status, body };
+      ex.reply = headers !== undefined && headers.length > 0 ? { kind: 'direct', status, body, headers: headers.map(([k, v]) => [k, v] as [string, string]) } : { kind: 'direct', status, body };
     },
     localReply(status: number, flag: string, reason: string) {
       ex.responseStarted = true;
