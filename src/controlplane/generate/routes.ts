@@ -3,7 +3,7 @@
 // proxy's router matches only on request attributes.
 
 import type {
-  HTTPMatchRequest, HTTPRoute, HeaderMatcher, PassthroughRoute, QueryMatcher, Resource, Route, RouteMatch, StringMatch,
+  Destination, HTTPMatchRequest, HTTPRoute, HeaderMatcher, PassthroughRoute, QueryMatcher, Resource, Route, RouteMatch, StringMatch,
   StringMatcher, VirtualServiceSpec, WeightedCluster,
 } from '../../api/index.ts';
 import { labelsMatch, resolveShortName, type MeshSnapshot, type PodModel } from '../../model/index.ts';
@@ -92,24 +92,30 @@ function policyOf(http: HTTPRoute): Record<string, unknown> | undefined {
   return Object.keys(p).length ? p : undefined;
 }
 
+/** A route's destinations as weighted clusters, each recorded as referenced so it gets generated. */
+function weightedClusters(dests: readonly { destination: Destination; weight?: number }[], ns: string, ctx: RouteContext): WeightedCluster[] {
+  const clusters: WeightedCluster[] = [];
+  for (const d of dests) {
+    const host = resolveShortName(d.destination.host, ns, ctx.snap.domainSuffix);
+    const port = destinationPort(ctx, host, d.destination.port?.number);
+    const name = outboundClusterName(port, d.destination.subset, host);
+    const ref: { host: string; port: number; subset?: string } = { host, port };
+    if (d.destination.subset) ref.subset = d.destination.subset;
+    ctx.referenced.set(name, ref);
+    // A single destination without a weight takes all traffic; Istio treats unset weights as 0 otherwise.
+    const weight = d.weight ?? (dests.length === 1 ? 100 : 0);
+    if (weight > 0) clusters.push({ cluster: name, weight });
+  }
+  return clusters;
+}
+
 export function routesFromVirtualService(vs: Resource<VirtualServiceSpec>, ctx: RouteContext): Route[] {
   const ns = vs.metadata.namespace ?? 'default';
   const out: Route[] = [];
   (vs.spec.http ?? []).forEach((http, i) => {
     const matches = http.match && http.match.length > 0 ? http.match : [undefined];
-    const clusters: WeightedCluster[] = [];
     const dests = http.route ?? [];
-    for (const d of dests) {
-      const host = resolveShortName(d.destination.host, ns, ctx.snap.domainSuffix);
-      const port = destinationPort(ctx, host, d.destination.port?.number);
-      const name = outboundClusterName(port, d.destination.subset, host);
-      const ref: { host: string; port: number; subset?: string } = { host, port };
-      if (d.destination.subset) ref.subset = d.destination.subset;
-      ctx.referenced.set(name, ref);
-      // A single destination without a weight takes all traffic; Istio treats unset weights as 0 otherwise.
-      const weight = d.weight ?? (dests.length === 1 ? 100 : 0);
-      if (weight > 0) clusters.push({ cluster: name, weight });
-    }
+    const clusters = weightedClusters(dests, ns, ctx);
     const policy = policyOf(http);
     matches.forEach((m, j) => {
       const match = m ? compileMatch(m, ctx, ns) : {};
@@ -147,19 +153,7 @@ export function passthroughRoutes(vs: Resource<VirtualServiceSpec>, ctx: RouteCo
       .filter((m) => (m.port === undefined || m.port === serverPort) && (!m.gateways || m.gateways.some((g) => (g.includes('/') ? g : `${ns}/${g}`) === ctx.gateway)))
       .flatMap((m) => (m.sniHosts ?? []).map((h) => h.toLowerCase()));
     if (sni.length === 0) return;
-    const dests = tls.route ?? [];
-    const clusters: WeightedCluster[] = [];
-    for (const d of dests) {
-      const host = resolveShortName(d.destination.host, ns, ctx.snap.domainSuffix);
-      const port = destinationPort(ctx, host, d.destination.port?.number);
-      const name = outboundClusterName(port, d.destination.subset, host);
-      const ref: { host: string; port: number; subset?: string } = { host, port };
-      if (d.destination.subset) ref.subset = d.destination.subset;
-      ctx.referenced.set(name, ref);
-      const weight = d.weight ?? (dests.length === 1 ? 100 : 0);
-      if (weight > 0) clusters.push({ cluster: name, weight });
-    }
-    out.push({ name: `${ns}/${vs.metadata.name}#tls${i}`, sniHosts: [...new Set(sni)], clusters });
+    out.push({ name: `${ns}/${vs.metadata.name}#tls${i}`, sniHosts: [...new Set(sni)], clusters: weightedClusters(tls.route ?? [], ns, ctx) });
   });
   return out;
 }
