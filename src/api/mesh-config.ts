@@ -22,6 +22,8 @@ export interface MeshConfig {
   /** Workload certificate lifetime, from `defaultConfig.proxyMetadata.SECRET_TTL` (default 24h). */
   workloadCertTtlMs: number;
   extensionProviders: MeshExtAuthzProvider[];
+  /** `defaultConfig.gatewayTopology.numTrustedProxies`: proxies in front of gateways that add X-Forwarded-For. */
+  numTrustedProxies: number;
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = {
@@ -29,4 +31,5 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   rootNamespace: 'istio-system',
   workloadCertTtlMs: 24 * 3600 * 1000,
   extensionProviders: [],
+  numTrustedProxies: 0,
 };

@@ -229,6 +229,8 @@ export interface ProxySecurity {
   authorization: AuthzPolicyConfig[];
   /** RequestAuthentication JWT rules selecting this workload, with JWKS resolved by the control plane. */
   jwtRules: JwtRuleConfig[];
+  /** Gateways: trusted proxies in front that append to X-Forwarded-For (remote.ip, remoteIpBlocks). */
+  numTrustedProxies?: number;
 }
 
 export interface AuthzPolicyConfig {

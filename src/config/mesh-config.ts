@@ -70,6 +70,11 @@ export function parseMeshConfig(text: string, file: string): MeshConfigResult {
     if (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) fail([...prefix, 'rootNamespace'], `rootNamespace must be a namespace name, got ${JSON.stringify(ns)}`);
     else config.rootNamespace = ns;
   }
+  const ntp = (root['defaultConfig'] as { gatewayTopology?: Record<string, unknown> } | undefined)?.gatewayTopology?.['numTrustedProxies'];
+  if (ntp !== undefined) {
+    if (typeof ntp !== 'number' || !Number.isInteger(ntp) || ntp < 0 || ntp > 64) fail([...prefix, 'defaultConfig', 'gatewayTopology', 'numTrustedProxies'], `numTrustedProxies must be an integer in 0..64, got ${JSON.stringify(ntp)}`);
+    else config.numTrustedProxies = ntp;
+  }
   const ttl = (root['defaultConfig'] as { proxyMetadata?: Record<string, unknown> } | undefined)?.proxyMetadata?.['SECRET_TTL'];
   if (ttl !== undefined) {
     const ms = typeof ttl === 'string' ? parseDuration(ttl) : undefined;

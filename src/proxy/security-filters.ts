@@ -37,7 +37,8 @@ export function securityFilters(security: ProxySecurity | null, o: SecurityFilte
   const filters: Filter[] = [xfccFilter(o.mesh)];
   const jwt = createJwtFilter(security?.jwtRules ?? [], { log: o.log });
   if (jwt !== null) filters.push(jwt);
-  const authz = createAuthzFilter(security?.authorization ?? [], { log: o.log });
+  const ntp = security?.numTrustedProxies;
+  const authz = createAuthzFilter(security?.authorization ?? [], ntp !== undefined ? { log: o.log, numTrustedProxies: ntp } : { log: o.log });
   if (authz !== null) filters.push(authz);
   return filters;
 }

@@ -154,3 +154,9 @@ spec:
   assert.equal(l.tls, undefined);
   assert.ok(cfg.clusters.some((c) => c.name === 'outbound|9080||details.default.svc.cluster.local'));
 });
+
+test('numTrustedProxies from the mesh config reaches gateways only', () => {
+  const ctx = { roots: [], numTrustedProxies: 1 };
+  assert.equal(generateProxyConfig(bookinfoSnapshot(), gateway, ctx).security?.numTrustedProxies, 1);
+  assert.equal(generateProxyConfig(bookinfoSnapshot(), sidecar('ratings-v1'), ctx).security?.numTrustedProxies, undefined);
+});

@@ -20,6 +20,8 @@ export interface SecurityContext {
   extensionProviders?: ReadonlyMap<string, MeshExtAuthzProvider>;
   /** Where `credentialName` secrets live: `<secretsDir>/<namespace>/<name>/{tls.crt,tls.key,ca.crt}`. */
   secretsDir?: string;
+  /** Mesh config `defaultConfig.gatewayTopology.numTrustedProxies` (gateways only). */
+  numTrustedProxies?: number;
   /** Content version of a secret, or undefined when there is none. */
   secretVersion?: (namespace: string, name: string) => string | undefined;
 }
@@ -186,12 +188,14 @@ export function jwtRulesFor(snap: MeshSnapshot, pod: PodModel, ctx: SecurityCont
   return out;
 }
 
-export function proxySecurity(snap: MeshSnapshot, pod: PodModel, ctx: SecurityContext): ProxySecurity {
-  return {
+export function proxySecurity(snap: MeshSnapshot, pod: PodModel, ctx: SecurityContext, role: 'sidecar' | 'gateway' = 'sidecar'): ProxySecurity {
+  const out: ProxySecurity = {
     trustDomain: snap.trustDomain,
     identity: spiffeId(snap.trustDomain, pod.namespace, pod.serviceAccount),
     roots: [...ctx.roots],
     authorization: authorizationFor(snap, pod, ctx),
     jwtRules: jwtRulesFor(snap, pod, ctx),
   };
+  if (role === 'gateway' && ctx.numTrustedProxies !== undefined && ctx.numTrustedProxies > 0) out.numTrustedProxies = ctx.numTrustedProxies;
+  return out;
 }
