@@ -1,11 +1,13 @@
 // What the proxy accepts from the CA: a leaf for its own key with exactly the SPIFFE ID it asked
 // for, usable for both TLS sides, valid now, chaining through the given intermediates to one of
-// the returned roots.
+// the returned roots. The chain it keeps to present ends with that root, as an Istio workload's
+// does (peers still verify against their own trust bundle, never against a root a peer sends).
 
 import { X509Certificate } from 'node:crypto';
 import { IdentityError, IdentityErrors } from './errors.ts';
 
 export interface CheckedCertificate {
+  /** Leaf, intermediates, then the root they chain to (PEM, concatenated). */
   certChainPem: string;
   rootsPem: string[];
   notBefore: Date;
@@ -38,9 +40,14 @@ const issues = (parent: X509Certificate, child: X509Certificate) => child.checkI
 
 /** Chain (leaf first) verifies through to one of `roots` (each signature checked). */
 export function chainsTo(chain: readonly X509Certificate[], roots: readonly X509Certificate[]): boolean {
-  for (let i = 0; i + 1 < chain.length; i++) if (!chain[i + 1]!.ca || !issues(chain[i + 1]!, chain[i]!)) return false;
+  return anchorOf(chain, roots) !== undefined;
+}
+
+/** The root in `roots` that the chain (leaf first) verifies through to, or undefined. */
+function anchorOf(chain: readonly X509Certificate[], roots: readonly X509Certificate[]): X509Certificate | undefined {
+  for (let i = 0; i + 1 < chain.length; i++) if (!chain[i + 1]!.ca || !issues(chain[i + 1]!, chain[i]!)) return undefined;
   const top = chain[chain.length - 1]!;
-  return roots.some((r) => r.ca && issues(r, top));
+  return roots.find((r) => r.ca && issues(r, top));
 }
 
 export function checkCertificate(body: unknown, expect: { spiffeId: string; spki: Buffer }, now = Date.now()): CheckedCertificate {
@@ -57,9 +64,12 @@ export function checkCertificate(body: unknown, expect: { spiffeId: string; spki
   const notBefore = new Date(leaf.validFrom);
   const notAfter = new Date(leaf.validTo);
   if (notAfter.getTime() <= now || notBefore.getTime() > now + SKEW_MS) throw rejected(`it is not valid now (${leaf.validFrom} to ${leaf.validTo})`);
-  if (!chainsTo(chain, roots)) throw rejected('it does not chain to the returned roots');
+  const anchor = anchorOf(chain, roots);
+  if (anchor === undefined) throw rejected('it does not chain to the returned roots');
+  // The CA sends the chain up to, not including, the root; a chain that already ends with it is kept as is.
+  const presented = anchor.raw.equals(chain[chain.length - 1]!.raw) ? chain : [...chain, anchor];
   return {
-    certChainPem: chain.map((c) => c.toString()).join(''),
+    certChainPem: presented.map((c) => c.toString()).join(''),
     rootsPem: roots.map((r) => r.toString()),
     notBefore,
     notAfter,

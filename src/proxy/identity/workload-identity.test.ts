@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { CertificateAuthority } from '../../controlplane/ca/index.ts';
-import { memoryLog, openssl, quietLog, tempDir, type TempDir } from '../../controlplane/ca/test-support.ts';
+import { memoryLog, openssl, opensslPluginCa, quietLog, tempDir, type TempDir } from '../../controlplane/ca/test-support.ts';
 import { issuePodCredential, isIsthmusError, verifyPodCredential } from '../../shared/index.ts';
 import type { IdentitySource } from '../mesh-tls.ts';
 import { checkServerSpiffeId, peerSpiffeId, WorkloadIdentity, type WorkloadIdentityOptions } from './index.ts';
@@ -32,8 +32,11 @@ interface SignServer extends AsyncDisposable {
 }
 
 /** The control plane's sign endpoint, reduced to what matters: credential -> identity -> CA. */
-async function signServer(dir: TempDir, name: string, caOpts: { workloadTtlMs?: number; port?: number; key?: Buffer } = {}): Promise<SignServer> {
-  const ca = await CertificateAuthority.open({ dir: join(dir.path, name), trustDomain: TD, workloadTtlMs: caOpts.workloadTtlMs ?? 3_600_000, log: quietLog });
+async function signServer(dir: TempDir, name: string, caOpts: { workloadTtlMs?: number; port?: number; key?: Buffer; pluginDir?: string } = {}): Promise<SignServer> {
+  const ca = await CertificateAuthority.open({
+    dir: join(dir.path, name), trustDomain: TD, workloadTtlMs: caOpts.workloadTtlMs ?? 3_600_000, log: quietLog,
+    ...(caOpts.pluginDir !== undefined ? { pluginDir: caOpts.pluginDir } : {}),
+  });
   const key = caOpts.key ?? randomBytes(32);
   const state: SignServer = {
     ca,
@@ -165,6 +168,46 @@ describe('workload identity', () => {
     // A client without a certificate is refused by the server.
     await assert.rejects(mtlsRequest(server.port, { ca: productpage.tls().ca, checkServerIdentity: () => undefined }));
     assert.equal(server.seen.length, 1);
+  });
+
+  test('presents leaf, intermediate and root, as Istio workloads do: the root ends the chain a peer sees', async () => {
+    await using dir = await tempDir();
+    // Self-signed CA: leaf, then the root.
+    await using srv = await signServer(dir, 'ca');
+    using own = identity(srv, 'httpbin');
+    await own.start().ready();
+    assert.deepEqual(pems(own.current!.certChainPem).slice(1), [...srv.ca.roots]);
+    // Plug-in CA: leaf, the operator's intermediate, then the root of root-cert.pem (once each).
+    const plugin = await opensslPluginCa(dir, 'cacerts');
+    await using psrv = await signServer(dir, 'plugin', { pluginDir: plugin });
+    using id = identity(psrv, 'httpbin');
+    using client = identity(psrv, 'sleep');
+    await Promise.all([id.start().ready(), client.start().ready()]);
+    const chain = pems(id.current!.certChainPem);
+    assert.equal(chain.length, 3);
+    assert.equal(chain[1], await readFile(join(plugin, 'ca-cert.pem'), 'utf8'));
+    assert.equal(chain[2], await readFile(join(plugin, 'root-cert.pem'), 'utf8'));
+    // Over TLS, a peer receives the same three certificates.
+    await using server = await mtlsServer(id);
+    const seen = await new Promise<string[]>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: server.port, minVersion: 'TLSv1.3', ...client.tls(), checkServerIdentity: () => undefined });
+      s.on('secureConnect', () => {
+        const out: string[] = [];
+        for (let c: tls.DetailedPeerCertificate | undefined = s.getPeerCertificate(true); c !== undefined && !out.includes(c.fingerprint256); c = c.issuerCertificate) out.push(c.fingerprint256);
+        s.destroy();
+        resolve(out);
+      });
+      s.on('error', reject);
+    });
+    assert.deepEqual(seen, chain.map((p) => new X509Certificate(p).fingerprint256));
+    // A CA that already ends its chain with the root does not get it twice.
+    psrv.tamper = async (_csr, real) => {
+      const r = (await real()) as { certChain: string[]; roots: string[] };
+      return { ...r, certChain: [...r.certChain, r.roots[0]!] };
+    };
+    using twice = identity(psrv, 'ratings');
+    await twice.start().ready();
+    assert.equal(pems(twice.current!.certChainPem).length, 3);
   });
 
   test('a client certificate from a foreign CA is rejected', async () => {
@@ -342,6 +385,10 @@ describe('workload identity', () => {
     assert.throws(() => id.updateRoots(['not a cert']), (e: unknown) => isIsthmusError(e, 'ISTHMUS_ERR_PROXY_IDENTITY_BAD_OPTION'));
   });
 });
+
+function pems(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
+}
 
 async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
   const end = Date.now() + ms;

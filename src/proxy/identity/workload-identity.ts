@@ -47,7 +47,7 @@ export interface WorkloadCertificate {
   identity: string;
   /** PKCS#8 PEM of the key the certificate is for. */
   keyPem: string;
-  /** Leaf, then intermediates (PEM, concatenated): what a TLS endpoint presents. */
+  /** Leaf, then intermediates, then the root they chain to (PEM, concatenated): what a TLS endpoint presents. */
   certChainPem: string;
   /** The trust bundle: roots a peer's certificate must chain to (PEM each). */
   rootsPem: string[];
