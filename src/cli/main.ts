@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { isIsthmusError } from '../shared/index.ts';
 import { registerApply } from './commands/apply.ts';
+import { registerCa } from './commands/ca.ts';
 import { registerCreate } from './commands/create.ts';
 import { registerDelete } from './commands/delete.ts';
 import { registerExec } from './commands/exec.ts';
@@ -24,6 +25,7 @@ registerDelete(program);
 registerExec(program);
 registerGet(program);
 registerProxyStatus(program);
+registerCa(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -19,6 +19,31 @@ export interface ResourceList {
 }
 
 
+/** A root rotation under way, as the CA reports it (times in ms since the epoch). */
+export interface CaRotation {
+  /** overlap: the new root is trusted, the old one still signs. switched: the new one signs, the old one is still trusted. */
+  phase: 'overlap' | 'switched';
+  startedAt: number;
+  switchAt: number;
+  retireAt: number | null;
+}
+
+/** GET /v1/ca/roots. */
+export interface CaRoots {
+  /** Trusted roots, PEM, newest first. */
+  roots: string[];
+  trustDomain: string;
+  rotation: CaRotation | null;
+  /** How the CA signs, when the control plane says so. */
+  mode?: 'self-signed' | 'plugin';
+}
+
+/** POST /v1/ca/rotate-root. */
+export interface CaRotateResult {
+  roots: string[];
+  rotation: CaRotation | null;
+}
+
 export class ControlPlaneClient {
   constructor(readonly baseUrl: string) {}
 
@@ -75,6 +100,15 @@ export class ControlPlaneClient {
 
   async secrets(): Promise<SecretInfo[]> {
     return (await this.#call<{ secrets: SecretInfo[] }>('GET', API.secrets)).secrets;
+  }
+
+  caRoots(): Promise<CaRoots> {
+    return this.#call('GET', API.roots);
+  }
+
+  /** Starts a root rotation (self-signed CA only; a plug-in CA refuses with the reason). */
+  rotateRoot(): Promise<CaRotateResult> {
+    return this.#call('POST', '/v1/ca/rotate-root', {});
   }
 
   info(): Promise<{ revision: number; snapshot: number; proxies: number; pushes: number }> {
