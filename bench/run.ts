@@ -1,33 +1,62 @@
 // `npm run bench`: one mesh hop through two Isthmus sidecars against the same hop through two
-// nginx reverse proxies, and the upstream alone, all measured in the same run on 127.0.0.1.
+// nginx reverse proxies, and the upstream alone, all measured in the same run on 127.0.0.1; then
+// the same hop with mTLS between the proxies, and the security scenarios.
 //
-//   direct upstream   wrk -> upstream (nginx, fixed 1 KB answer)
-//   nginx pair        wrk -> nginx (client) -> nginx (server) -> upstream
-//   isthmus pair      wrk -> client sidecar -> server sidecar -> upstream   (dist/proxy.js)
+//   direct upstream     wrk -> upstream (nginx, fixed 1 KB answer)
+//   nginx pair          wrk -> nginx (client) -> nginx (server) -> upstream
+//   isthmus pair        wrk -> client sidecar -> server sidecar -> upstream   (dist/proxy.js)
+//   nginx TLS pair      wrk -> nginx (client) =TLS, client cert=> nginx (server, ssl_verify_client on) -> upstream
+//   isthmus mTLS pair   wrk -> client sidecar =mesh mTLS=> server sidecar (STRICT) -> upstream
 //
 // Throughput: wrk, 1 thread, 16 and 64 connections. Latency: bench/paced-load.ts at a fixed
 // 1000 req/s over 16 connections. Memory: VmRSS idle and after load. Shapes alternate inside each
-// test so slow drift on the machine hits all three alike. Prints a table and ratios, writes
+// test so slow drift on the machine hits all of them alike. Then, for at least two rounds:
+// new mTLS connections per second against the nginx TLS server and the server sidecar's STRICT
+// listener (openssl s_time), and the plain pair with and without a 20-rule AuthorizationPolicy
+// on the server sidecar (wrk, alternated). Prints tables and ratios, writes
 // bench/results/latest.json. Every process started here is stopped on every exit path.
 //
 // Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_QUICK=1 (3 s runs),
 // BENCH_ROUNDS (default 1; medians are reported), BENCH_PROXY (proxy program, default
-// dist/proxy.js), BENCH_MICRO=0 (skip the router micro benchmark), BENCH_KEEP_TMP=1.
+// dist/proxy.js), BENCH_SECURITY=0 (skip the TLS pairs and the security scenarios),
+// BENCH_MICRO=0 (skip the router micro benchmark), BENCH_KEEP_TMP=1.
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ProxyConfig } from '../src/api/index.ts';
+import { AUTHZ_RULES, benchAuthorizationPolicy, DENIED_PATH } from './lib/authz-policy.ts';
 import { checkResponse } from './lib/check-response.ts';
 import { type DiscoveryServer, startDiscoveryServer } from './lib/discovery-server.ts';
 import { freePorts } from './lib/free-ports.ts';
+import { type HandshakeResult, type HandshakeTarget, oneTlsRequest, runHandshakes, sTimePage, sTimeRequest } from './lib/handshake-load.ts';
 import { type RunningSidecar, startSidecar } from './lib/isthmus-sidecar.ts';
-import { clientSidecarConfig, SERVICE_AUTHORITY, serverSidecarConfig } from './lib/mesh-config.ts';
-import { type RunningNginx, startNginx } from './lib/nginx.ts';
+import { clientSidecarConfig, meshSecurity, SERVICE_AUTHORITY, SERVICE_HOST, serverSidecarConfig } from './lib/mesh-config.ts';
+import { BODY, type RunningNginx, startNginx } from './lib/nginx.ts';
+import { type BenchPki, makeBenchPki, spiffeId, TRUST_DOMAIN } from './lib/pki.ts';
 import { cpuTime, machineBusyCores, machineJiffies, rssBytes, stealShare } from './lib/proc-stats.ts';
 import { describeExit, ProcessGroup } from './lib/process-group.ts';
-import { type BenchResult, computeRatios, formatReport, type LatencyResult, median, type ShapeId, type ShapeResult, type ThroughputResult } from './lib/report.ts';
+import {
+  AUTHZ_TARGET_PERCENT,
+  type AuthzScenario,
+  type AuthzVariant,
+  type BenchResult,
+  computeRatios,
+  formatReport,
+  type HandshakeScenario,
+  type HandshakeSummary,
+  type LatencyResult,
+  median,
+  type SecurityResult,
+  type ShapeId,
+  type ShapeResult,
+  type ThroughputResult,
+} from './lib/report.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,9 +66,15 @@ const durationSeconds = Number(env['BENCH_DURATION'] ?? (quick ? 3 : 10));
 const warmupSeconds = quick ? 1 : 3;
 const rounds = Number(env['BENCH_ROUNDS'] ?? 1);
 const proxyProgram = resolve(ROOT, env['BENCH_PROXY'] ?? 'dist/proxy.js');
+const security = env['BENCH_SECURITY'] !== '0';
+/** The security scenarios are noisier than the pairs' throughput: never fewer than two rounds. */
+const securityRounds = Math.max(2, rounds);
 const RATE = 1000;
 const LATENCY_CONNECTIONS = 16;
 const THROUGHPUT_CONNECTIONS = [16, 64] as const;
+/** openssl s_time processes making handshakes at once; see bench/lib/handshake-load.ts. */
+const HANDSHAKE_CLIENTS = 4;
+const AUTHZ_CONNECTIONS = 16;
 
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
 /** A path as the user would type it: relative inside the repository, absolute outside. */
@@ -157,12 +192,173 @@ function rssOf(s: Shape): { total: number; byProcess: Record<string, number> } {
   return { total: sum(Object.values(byProcess)), byProcess };
 }
 
+/** What a plaintext request to a TLS-only port gets: a reset, a close, or the first line of an answer (never a 200). */
+function plaintextAnswer(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    let got = '';
+    const timer = setTimeout(() => s.destroy(), 3000);
+    s.once('connect', () => s.write(`GET / HTTP/1.1\r\nHost: ${SERVICE_AUTHORITY}\r\nConnection: close\r\n\r\n`));
+    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    s.on('error', (e: NodeJS.ErrnoException) => (got ||= `error ${e.code ?? e.message}`));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(got === '' ? 'closed without an answer' : (got.split('\r\n')[0] ?? ''));
+    });
+  });
+}
+
+/** Status of one plain GET with the service's Host, and the body's start. */
+function statusOf(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, headers: { host: SERVICE_AUTHORITY }, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.slice(0, 200) }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} on 127.0.0.1:${port}: no answer within 5 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface TlsSetup {
+  pki: BenchPki;
+  nginxTlsServer: RunningNginx;
+  nginxTlsClient: RunningNginx;
+  mtlsServer: RunningSidecar;
+  mtlsClient: RunningSidecar;
+  mtlsInboundPort: number;
+  /** The handshake client's certificate (a workload identity of the same root). */
+  loadgen: { certFile: string; keyFile: string };
+}
+
+/** Median of one field over rounds. */
+const med = <T>(xs: readonly T[], f: (x: T) => number) => median(xs.map(f));
+
+async function measureHandshakes(tls: TlsSetup): Promise<HandshakeScenario> {
+  const request = sTimeRequest(sTimePage(SERVICE_AUTHORITY));
+  const targets = [
+    { id: 'nginx', label: 'nginx (ssl_verify_client on)', port: tls.nginxTlsServer.port, pids: () => tls.nginxTlsServer.pids() },
+    { id: 'isthmus', label: 'isthmus inbound (STRICT)', port: tls.mtlsInboundPort, pids: () => [tls.mtlsServer.child.pid] },
+  ] as const;
+  const target = (t: (typeof targets)[number]): HandshakeTarget => ({ port: t.port, certFile: tls.loadgen.certFile, keyFile: tls.loadgen.keyFile, caFile: tls.pki.rootFile, serverPids: t.pids() });
+
+  // Before any load: with the client certificate, the request s_time sends gets 200 and the 1 KB
+  // body; without one, no 200.
+  const checked = new Map<string, { bytes: number; protocol: string; cipher: string }>();
+  for (const t of targets) {
+    const ok = await oneTlsRequest(target(t), request);
+    if (ok.status !== 200 || ok.body !== BODY) {
+      throw new Error(`${t.label} on 127.0.0.1:${t.port}: the handshake benchmark's request got ${ok.status} with ${ok.body.length} body bytes${ok.error !== null ? ` (${ok.error})` : ''}`);
+    }
+    const anonymous = await oneTlsRequest(target(t), request, false);
+    if (anonymous.status === 200) throw new Error(`${t.label} on 127.0.0.1:${t.port} answered 200 to a client without a certificate`);
+    checked.set(t.id, { bytes: ok.bytes, protocol: ok.protocol, cipher: ok.cipher });
+  }
+
+  const warm = Math.max(2, warmupSeconds);
+  log(`handshakes: warm-up, ${warm} s of openssl s_time per server`);
+  for (const t of targets) await runHandshakes(group, target(t), SERVICE_AUTHORITY, HANDSHAKE_CLIENTS, warm);
+
+  const runs = new Map<string, HandshakeResult[]>();
+  for (let round = 0; round < securityRounds; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const t of order) {
+      log(`security round ${round + 1}/${securityRounds}: new mTLS connections per second, ${t.label}, ${HANDSHAKE_CLIENTS} x openssl s_time -new -time ${durationSeconds}`);
+      const r = await runHandshakes(group, target(t), SERVICE_AUTHORITY, HANDSHAKE_CLIENTS, durationSeconds);
+      runs.set(t.id, [...(runs.get(t.id) ?? []), r]);
+    }
+  }
+  const summary = (t: (typeof targets)[number]): HandshakeSummary => {
+    const rs = runs.get(t.id) ?? [];
+    const c = checked.get(t.id) as { bytes: number; protocol: string; cipher: string };
+    return {
+      label: t.label,
+      handshakesPerSecond: med(rs, (r) => r.handshakesPerSecond),
+      serverCpuMs: med(rs, (r) => r.serverCpuMs),
+      clientCpuMs: med(rs, (r) => r.clientCpuMs),
+      expectedBytes: c.bytes,
+      protocol: c.protocol,
+      cipher: c.cipher,
+      // A connection refused or cut short reads less than the checked answer.
+      incomplete: rs.reduce((n, r) => n + Math.max(0, Math.round(r.handshakes * (1 - r.bytesPerConnection / c.bytes))), 0),
+      rounds: rs,
+    };
+  };
+  const nginx = summary(targets[0]);
+  const isthmus = summary(targets[1]);
+  return {
+    tool: 'openssl s_time -new',
+    clients: HANDSHAKE_CLIENTS,
+    secondsPerRun: durationSeconds,
+    nginx,
+    isthmus,
+    ratio: nginx.handshakesPerSecond > 0 ? isthmus.handshakesPerSecond / nginx.handshakesPerSecond : null,
+    serverCpuRatio: nginx.serverCpuMs > 0 ? isthmus.serverCpuMs / nginx.serverCpuMs : null,
+  };
+}
+
+async function measureAuthorization(pair: Shape, configs: { without: ProxyConfig; with: ProxyConfig }, serverPod: string): Promise<AuthzScenario> {
+  const d = discovery as DiscoveryServer;
+  let current: 'without' | 'with' | null = null;
+  const use = async (v: 'without' | 'with') => {
+    if (current === v) return;
+    await d.push(serverPod, configs[v]);
+    current = v;
+    if (v === 'with') {
+      // The policy is in force: the benchmark's request still passes, a path no rule allows does not.
+      await checkResponse('isthmus pair with the AuthorizationPolicy', pair.port, SERVICE_AUTHORITY);
+      const denied = await statusOf(pair.port, DENIED_PATH);
+      if (denied.status !== 403) throw new Error(`with the AuthorizationPolicy, GET ${DENIED_PATH} answered ${denied.status}, not 403: the policy is not enforced (${denied.body})`);
+    } else {
+      const open = await statusOf(pair.port, DENIED_PATH);
+      if (open.status !== 200) throw new Error(`without the AuthorizationPolicy, GET ${DENIED_PATH} answered ${open.status}, not 200 (${open.body})`);
+    }
+    // A new config version compiles new filters: let V8 optimise them before measuring.
+    await runWrk(group, pair.port, SERVICE_AUTHORITY, AUTHZ_CONNECTIONS, warmupSeconds);
+  };
+  const runs = { without: [] as { wrk: WrkResult; userMicros: number; systemMicros: number }[], with: [] as { wrk: WrkResult; userMicros: number; systemMicros: number }[] };
+  for (let round = 0; round < securityRounds; round++) {
+    // without, with, with, without: drift during the round weighs on both alike.
+    for (const v of ['without', 'with', 'with', 'without'] as const) {
+      await use(v);
+      log(`security round ${round + 1}/${securityRounds}: isthmus pair ${v === 'with' ? `with the ${AUTHZ_RULES}-rule AuthorizationPolicy` : 'without AuthorizationPolicy'}, wrk -t1 -c${AUTHZ_CONNECTIONS} -d${durationSeconds}s`);
+      runs[v].push(await measureThroughput(pair, AUTHZ_CONNECTIONS, durationSeconds));
+    }
+  }
+  await use('without');
+  const variant = (rs: typeof runs.with): AuthzVariant => ({
+    requestsPerSecond: med(rs, (r) => r.wrk.requestsPerSecond),
+    rounds: rs.map((r) => r.wrk.requestsPerSecond),
+    cpuUserMicros: med(rs, (r) => r.userMicros),
+    cpuSystemMicros: med(rs, (r) => r.systemMicros),
+    non2xx: sum(rs.map((r) => r.wrk.non2xx)),
+    socketErrors: sum(rs.map((r) => r.wrk.socketErrors)),
+  });
+  const without = variant(runs.without);
+  const withPolicy = variant(runs.with);
+  return {
+    policy: benchAuthorizationPolicy.name,
+    rules: AUTHZ_RULES,
+    connections: AUTHZ_CONNECTIONS,
+    samples: runs.with.length,
+    without,
+    with: withPolicy,
+    overheadPercent: ((without.requestsPerSecond - withPolicy.requestsPerSecond) / without.requestsPerSecond) * 100,
+    cpuAddedMicros: withPolicy.cpuUserMicros + withPolicy.cpuSystemMicros - (without.cpuUserMicros + without.cpuSystemMicros),
+    targetPercent: AUTHZ_TARGET_PERCENT,
+  };
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAverageBefore = loadavg();
   requireTool('wrk', 'wrk');
   requireTool('nginx', 'nginx-light');
   requireTool('curl', 'curl');
+  if (security) requireTool('openssl', 'openssl');
   if (!existsSync(proxyProgram)) {
     throw new Error(`${shown(proxyProgram)} is missing: build it with \`node scripts/build.mjs\` (or set BENCH_PROXY to a built proxy program)`);
   }
@@ -170,39 +366,99 @@ async function main(): Promise<void> {
 
   const busyBefore = await machineBusyCores(1000, cpus().length);
   tmp = mkdtempSync(join(tmpdir(), 'isthmus-bench-'));
-  const [upstreamPort, nginxServerPort, nginxClientPort, inboundPort] = (await freePorts(4)) as [number, number, number, number];
+  const [upstreamPort, nginxServerPort, nginxClientPort, inboundPort, nginxTlsServerPort, nginxTlsClientPort, mtlsInboundPort] = (await freePorts(7)) as [
+    number, number, number, number, number, number, number,
+  ];
 
   log(`starting the upstream and the nginx pair (temp dir ${tmp})`);
   const upstream = await startNginx(group, tmp, 'upstream', upstreamPort, { kind: 'upstream' });
   const nginxServer = await startNginx(group, tmp, 'nginx-server', nginxServerPort, { kind: 'proxy', to: upstreamPort });
   const nginxClient = await startNginx(group, tmp, 'nginx-client', nginxClientPort, { kind: 'proxy', to: nginxServerPort });
 
-  log(`starting the Isthmus pair (${shown(proxyProgram)})`);
+  // The security scenarios' PKI: a throwaway ECDSA P-256 root; nginx gets leaves made with
+  // openssl, the mTLS sidecars ask the stand-in CA to sign their own keys, as in the mesh.
+  const SERVER_SA = 'upstream';
+  const CLIENT_SA = 'client';
+  const NGINX_TLS_NAME = `${SERVICE_HOST}.default.svc.cluster.local`;
+  let pki: BenchPki | null = null;
+  const credentials = new Map<string, string>();
+  if (security) {
+    log('making a throwaway ECDSA P-256 root and certificates (openssl)');
+    pki = makeBenchPki(tmp);
+    for (const sa of [SERVER_SA, CLIENT_SA]) credentials.set(randomBytes(16).toString('hex'), spiffeId(sa));
+  }
+  const credentialOf = (sa: string) => [...credentials].find(([, id]) => id === spiffeId(sa))?.[0] as string;
+
   const configs = new Map([
     ['bench-client', clientSidecarConfig('bench-client', inboundPort)],
     ['bench-server', serverSidecarConfig('bench-server', inboundPort, upstreamPort)],
   ]);
-  discovery = await startDiscoveryServer(configs);
+  if (pki !== null) {
+    const roots = [pki.rootPem];
+    configs.set('bench-mtls-client', clientSidecarConfig('bench-mtls-client', mtlsInboundPort, { serverIdentity: spiffeId(SERVER_SA), security: meshSecurity(spiffeId(CLIENT_SA), roots) }));
+    configs.set('bench-mtls-server', serverSidecarConfig('bench-mtls-server', mtlsInboundPort, upstreamPort, { mtls: 'STRICT', security: meshSecurity(spiffeId(SERVER_SA), roots) }));
+  }
+  const ca = pki;
+  discovery = await startDiscoveryServer(configs, ca === null ? undefined : { identityFor: (c) => credentials.get(c) ?? null, sign: (csr, id) => ca.signCsr(csr, id) });
+
+  log(`starting the Isthmus pair (${shown(proxyProgram)})`);
   const serverSidecar: RunningSidecar = await startSidecar(group, proxyProgram, 'bench-server', discovery.port, ROOT);
   const clientSidecar: RunningSidecar = await startSidecar(group, proxyProgram, 'bench-client', discovery.port, ROOT);
 
   const nginxProc = (n: RunningNginx) => ({ name: n.name, pids: n.pids() });
+  const sidecarProc = (name: string, sc: RunningSidecar) => ({ name, pids: [sc.child.pid] });
+  const isthmusPair: Shape = {
+    id: 'isthmus',
+    label: 'isthmus pair',
+    port: clientSidecar.outboundPort,
+    processes: () => [sidecarProc('client sidecar', clientSidecar), sidecarProc('server sidecar', serverSidecar)],
+  };
   const shapes: Shape[] = [
     { id: 'direct', label: 'direct upstream', port: upstreamPort, processes: () => [nginxProc(upstream)] },
     { id: 'nginx', label: 'nginx pair', port: nginxClientPort, processes: () => [nginxProc(nginxClient), nginxProc(nginxServer)] },
-    {
-      id: 'isthmus',
-      label: 'isthmus pair',
-      port: clientSidecar.outboundPort,
-      processes: () => [
-        { name: 'client sidecar', pids: [clientSidecar.child.pid] },
-        { name: 'server sidecar', pids: [serverSidecar.child.pid] },
-      ],
-    },
+    isthmusPair,
   ];
 
+  let tls: TlsSetup | null = null;
+  if (pki !== null) {
+    log('starting the nginx TLS pair and the Isthmus mTLS pair');
+    const serverLeaf = pki.leaf('nginx-tls-server', [`DNS:${NGINX_TLS_NAME}`, `URI:${spiffeId(SERVER_SA)}`]);
+    const clientLeaf = pki.leaf('nginx-tls-client', [`URI:${spiffeId(CLIENT_SA)}`]);
+    const loadgen = pki.leaf('handshake-client', [`URI:${spiffeId('loadgen')}`]);
+    const nginxTlsServer = await startNginx(group, tmp, 'nginx-tls-server', nginxTlsServerPort, {
+      kind: 'proxy',
+      to: upstreamPort,
+      serverTls: { certFile: serverLeaf.certFile, keyFile: serverLeaf.keyFile, clientCaFile: pki.rootFile },
+    });
+    const nginxTlsClient = await startNginx(group, tmp, 'nginx-tls-client', nginxTlsClientPort, {
+      kind: 'proxy',
+      to: nginxTlsServerPort,
+      upstreamTls: { certFile: clientLeaf.certFile, keyFile: clientLeaf.keyFile, trustedFile: pki.rootFile, name: NGINX_TLS_NAME },
+    });
+    const identity = (sa: string) => ({ credential: credentialOf(sa), serviceAccount: sa, trustDomain: TRUST_DOMAIN });
+    const mtlsServer = await startSidecar(group, proxyProgram, 'bench-mtls-server', discovery.port, ROOT, identity(SERVER_SA));
+    const mtlsClient = await startSidecar(group, proxyProgram, 'bench-mtls-client', discovery.port, ROOT, identity(CLIENT_SA));
+    tls = { pki, nginxTlsServer, nginxTlsClient, mtlsServer, mtlsClient, mtlsInboundPort, loadgen };
+    shapes.push(
+      { id: 'nginx-tls', label: 'nginx TLS pair', port: nginxTlsClientPort, processes: () => [nginxProc(nginxTlsClient), nginxProc(nginxTlsServer)] },
+      {
+        id: 'isthmus-mtls',
+        label: 'isthmus mTLS pair',
+        port: mtlsClient.outboundPort,
+        processes: () => [sidecarProc('mtls client sidecar', mtlsClient), sidecarProc('mtls server sidecar', mtlsServer)],
+      },
+    );
+  }
+
   for (const s of shapes) await checkResponse(s.label, s.port, SERVICE_AUTHORITY);
-  log('all three shapes answer 200 with the 1 KB body');
+  if (tls !== null) {
+    // The TLS pairs' second hop takes TLS only: their 200s above went over (m)TLS.
+    for (const [label, port] of [['the server sidecar\'s STRICT inbound listener', tls.mtlsInboundPort], ['the nginx TLS server', tls.nginxTlsServer.port]] as const) {
+      const answer = await plaintextAnswer(port);
+      if (answer.startsWith('HTTP/1.1 200') || answer.startsWith('HTTP/1.0 200')) throw new Error(`${label} (127.0.0.1:${port}) answered a plaintext request with 200`);
+    }
+  }
+  log(`all ${shapes.length} shapes answer 200 with the 1 KB body`);
 
   // Idle: started, checked once, before any load.
   await new Promise((r) => setTimeout(r, 500));
@@ -232,6 +488,17 @@ async function main(): Promise<void> {
     }
   }
   const loaded = new Map(shapes.map((s) => [s.id, rssOf(s)]));
+
+  let securityResult: SecurityResult | undefined;
+  if (tls !== null) {
+    const handshakes = await measureHandshakes(tls);
+    const plainServerSecurity = (authorization: (typeof benchAuthorizationPolicy)[]) =>
+      serverSidecarConfig('bench-server', inboundPort, upstreamPort, { security: meshSecurity(spiffeId(SERVER_SA), [], authorization) });
+    const authz = await measureAuthorization(isthmusPair, { without: plainServerSecurity([]), with: plainServerSecurity([benchAuthorizationPolicy]) }, 'bench-server');
+    const rssAfterMB: Record<string, number> = {};
+    for (const s of shapes) for (const p of s.processes()) rssAfterMB[p.name] = sum(p.pids.map(rssBytes)) / (1024 * 1024);
+    securityResult = { rounds: securityRounds, handshakes, authz, rssAfterMB };
+  }
   const steal = stealShare(jiffiesBefore, machineJiffies());
 
   const notes: string[] = [];
@@ -293,12 +560,22 @@ async function main(): Promise<void> {
     notes.push(`the latency generator's timer ran up to ${worstLag.toFixed(1)} ms late (other load on the machine?); tail latencies are noisy`);
   }
 
+  if (securityResult !== undefined) {
+    for (const h of [securityResult.handshakes.nginx, securityResult.handshakes.isthmus]) {
+      if (h.incomplete > 0) notes.push(`${h.label}: about ${h.incomplete} new connections did not get the whole ${h.expectedBytes}-byte answer (refused or cut short)`);
+    }
+    const a = securityResult.authz;
+    for (const [label, v] of [['without', a.without], ['with', a.with]] as const) {
+      if (v.non2xx > 0 || v.socketErrors > 0) notes.push(`isthmus pair ${label} the AuthorizationPolicy: ${v.non2xx} non-2xx responses and ${v.socketErrors} socket errors`);
+    }
+  }
+
   if (steal > 0.05) {
     notes.push(`the hypervisor took ${(steal * 100).toFixed(0)}% of this machine's CPU time during the measurements (steal): all numbers are noisy`);
   }
 
   const sidecarStats: Record<string, unknown> = {};
-  for (const sc of [clientSidecar, serverSidecar]) {
+  for (const sc of [clientSidecar, serverSidecar, ...(tls !== null ? [tls.mtlsClient, tls.mtlsServer] : [])]) {
     try {
       const res = await fetch(`http://127.0.0.1:${sc.adminPort}/stats`);
       sidecarStats[sc.name] = await res.json();
@@ -335,6 +612,7 @@ async function main(): Promise<void> {
       node: process.version,
       nginx: versionOf('nginx', ['-v']),
       wrk: versionOf('wrk', ['-v']),
+      openssl: versionOf('openssl', ['version']),
       loadAverageBefore,
       loadAverageAfter,
       otherBusyCoresBefore: busyBefore,
@@ -343,12 +621,13 @@ async function main(): Promise<void> {
     },
     shapes: results,
     ratios: computeRatios(results),
+    ...(securityResult !== undefined ? { security: securityResult } : {}),
     ...(micro !== undefined ? { micro } : {}),
     notes,
   };
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ ...result, sidecarStats }, null, 2)}\n`);
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ ...result, sidecarStats, certificatesIssued: Object.fromEntries(discovery?.issued ?? []) }, null, 2)}\n`);
 
   process.stdout.write(`\n${formatReport(result)}\n`);
   if (micro !== undefined && micro !== null && typeof micro === 'object' && 'summary' in micro) process.stdout.write(`\n${String((micro as { summary: unknown }).summary)}\n`);

@@ -1,5 +1,8 @@
 // Starts the real proxy program (dist/proxy.js) as a sidecar and waits until it has bound its
-// listeners and applied its config, using the program's stdout protocol.
+// listeners and applied its config, using the program's stdout protocol. With `identity`, the
+// proxy gets its workload certificate the way it does in the mesh: the platform's per-pod
+// credential in ISTHMUS_POD_CREDENTIAL, a fresh key and a CSR to the CA at the discovery URL
+// (the benchmark's stand-in CA), and only then its config.
 
 import type { Child, ProcessGroup } from './process-group.ts';
 
@@ -29,7 +32,14 @@ function parseEvent(line: string): StdoutEvent | null {
   }
 }
 
-export async function startSidecar(group: ProcessGroup, proxyProgram: string, podName: string, discoveryPort: number, cwd: string): Promise<RunningSidecar> {
+export interface SidecarIdentity {
+  /** The pod credential the stand-in CA knows this pod by. */
+  credential: string;
+  serviceAccount: string;
+  trustDomain: string;
+}
+
+export async function startSidecar(group: ProcessGroup, proxyProgram: string, podName: string, discoveryPort: number, cwd: string, identity?: SidecarIdentity): Promise<RunningSidecar> {
   const args = [
     proxyProgram,
     '--role',
@@ -44,9 +54,13 @@ export async function startSidecar(group: ProcessGroup, proxyProgram: string, po
     '127.0.0.1:0',
     '--admin',
     '127.0.0.1:0',
+    ...(identity !== undefined ? ['--service-account', identity.serviceAccount, '--trust-domain', identity.trustDomain] : []),
   ];
   // Warnings and errors only: per-request logging would be part of what gets measured.
-  const child = group.spawn(podName, process.execPath, args, { cwd, env: { ...process.env, ISTHMUS_LOG: 'warn' } });
+  const env: NodeJS.ProcessEnv = { ...process.env, ISTHMUS_LOG: 'warn' };
+  delete env['ISTHMUS_POD_CREDENTIAL'];
+  if (identity !== undefined) env['ISTHMUS_POD_CREDENTIAL'] = identity.credential;
+  const child = group.spawn(podName, process.execPath, args, { cwd, env });
   const listening = parseEvent(await child.waitForLine((l) => parseEvent(l)?.event === 'listening', 15000, 'the "listening" event'));
   const configLine = await child.waitForLine((l) => parseEvent(l)?.event === 'config', 15000, 'a "config" event (is discovery reachable?)');
   const config = parseEvent(configLine);

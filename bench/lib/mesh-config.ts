@@ -4,9 +4,13 @@
 //   client sidecar  outbound listener (from the command line), route table "9080"
 //                   -> cluster outbound|9080||upstream -> the server sidecar's inbound listener
 //   server sidecar  inbound listener 127.0.0.1:<inbound> -> cluster inbound|9080|| -> the upstream
+//
+// For the mTLS pair the client's endpoint carries the server's SPIFFE identity (auto mTLS) and
+// the server's inbound listener is STRICT; both configs carry the security section (identity,
+// the throwaway root, AuthorizationPolicies) the control plane would send.
 
 import { createHash } from 'node:crypto';
-import type { ProxyConfig, ProxyNode } from '../../src/api/index.ts';
+import type { AuthzPolicyConfig, InboundMtlsMode, ProxyConfig, ProxyNode, ProxySecurity } from '../../src/api/index.ts';
 
 export const SERVICE_HOST = 'upstream';
 export const SERVICE_PORT = 9080;
@@ -25,7 +29,18 @@ function versioned(c: Omit<ProxyConfig, 'version'>): ProxyConfig {
   return { version, ...c };
 }
 
-export function clientSidecarConfig(podName: string, serverInboundPort: number): ProxyConfig {
+/** The security section for a workload: its identity, the roots it trusts, the policies selecting it. */
+export function meshSecurity(identity: string, roots: string[], authorization: AuthzPolicyConfig[] = []): ProxySecurity {
+  return { trustDomain: 'cluster.local', identity, roots, authorization, jwtRules: [] };
+}
+
+export interface ClientOptions {
+  /** Auto mTLS to the server sidecar, expecting this SPIFFE identity. */
+  serverIdentity?: string;
+  security?: ProxySecurity;
+}
+
+export function clientSidecarConfig(podName: string, serverInboundPort: number, o: ClientOptions = {}): ProxyConfig {
   return versioned({
     node: proxyNode(podName),
     listeners: [],
@@ -42,16 +57,39 @@ export function clientSidecarConfig(podName: string, serverInboundPort: number):
       },
     ],
     clusters: [{ name: OUTBOUND_CLUSTER, direction: 'outbound', service: SERVICE_HOST, port: SERVICE_PORT, lbPolicy: 'ROUND_ROBIN' }],
-    endpoints: [{ cluster: OUTBOUND_CLUSTER, endpoints: [{ address: '127.0.0.1', port: serverInboundPort }] }],
+    endpoints: [
+      {
+        cluster: OUTBOUND_CLUSTER,
+        endpoints: [{ address: '127.0.0.1', port: serverInboundPort, ...(o.serverIdentity !== undefined ? { mtls: { identity: o.serverIdentity } } : {}) }],
+      },
+    ],
+    ...(o.security !== undefined ? { security: o.security } : {}),
   });
 }
 
-export function serverSidecarConfig(podName: string, inboundPort: number, upstreamPort: number): ProxyConfig {
+export interface ServerOptions {
+  /** The inbound listener's peer authentication mode (absent: PERMISSIVE, as without PeerAuthentication). */
+  mtls?: InboundMtlsMode;
+  security?: ProxySecurity;
+}
+
+export function serverSidecarConfig(podName: string, inboundPort: number, upstreamPort: number, o: ServerOptions = {}): ProxyConfig {
   return versioned({
     node: proxyNode(podName),
-    listeners: [{ name: `127.0.0.1_${inboundPort}`, direction: 'inbound', address: '127.0.0.1', port: inboundPort, protocol: 'HTTP', cluster: INBOUND_CLUSTER }],
+    listeners: [
+      {
+        name: `127.0.0.1_${inboundPort}`,
+        direction: 'inbound',
+        address: '127.0.0.1',
+        port: inboundPort,
+        protocol: 'HTTP',
+        cluster: INBOUND_CLUSTER,
+        ...(o.mtls !== undefined ? { mtls: o.mtls } : {}),
+      },
+    ],
     routes: [],
     clusters: [{ name: INBOUND_CLUSTER, direction: 'inbound', port: SERVICE_PORT, lbPolicy: 'ROUND_ROBIN' }],
     endpoints: [{ cluster: INBOUND_CLUSTER, endpoints: [{ address: '127.0.0.1', port: upstreamPort }] }],
+    ...(o.security !== undefined ? { security: o.security } : {}),
   });
 }

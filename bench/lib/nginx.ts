@@ -1,6 +1,9 @@
-// nginx in the three roles the benchmark needs: the upstream (a fixed 1 KB answer), and the two
-// reverse proxies of the reference pair. Each instance is a child process (`daemon off`) with one
-// worker and everything it writes (pid, error log, temp dirs) inside the run's temp dir.
+// nginx in the roles the benchmark needs: the upstream (a fixed 1 KB answer), and the reverse
+// proxies of the reference pairs: plain HTTP, or the TLS pair, whose client proxy originates TLS
+// with a client certificate (verifying the server's) and whose server proxy terminates it and
+// requires a client certificate from the same root. Each instance is a child process
+// (`daemon off`) with one worker and everything it writes (pid, error log, temp dirs) inside the
+// run's temp dir.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +16,29 @@ export const BODY = (() => {
   return pattern.repeat(Math.ceil(1024 / pattern.length)).slice(0, 1024);
 })();
 
-export type NginxRole = { kind: 'upstream' } | { kind: 'proxy'; to: number };
+/** TLS to the next hop: present this client certificate, verify the server's against `trustedFile` and `name`. */
+export interface NginxUpstreamTls {
+  certFile: string;
+  keyFile: string;
+  trustedFile: string;
+  /** The DNS name the next hop's certificate must carry. */
+  name: string;
+}
+
+/** TLS on the listener, with a client certificate required and verified against `clientCaFile`. */
+export interface NginxServerTls {
+  certFile: string;
+  keyFile: string;
+  clientCaFile: string;
+}
+
+export type NginxRole = { kind: 'upstream' } | { kind: 'proxy'; to: number; upstreamTls?: NginxUpstreamTls; serverTls?: NginxServerTls };
+
+/**
+ * TLS versions for every TLS nginx here. nginx 1.22 (Debian 12) defaults to TLS 1.0-1.2 on both
+ * sides; Node (the Isthmus side) negotiates TLS 1.3, so nginx is given the same.
+ */
+const TLS_PROTOCOLS = 'TLSv1.2 TLSv1.3';
 
 /** Connections nginx keeps per upstream and requests per connection: effectively unlimited, as the mesh proxies do. */
 const KEEPALIVE_REQUESTS = 1_000_000;
@@ -46,17 +71,42 @@ export function nginxConfig(name: string, dir: string, port: number, role: Nginx
       '  }',
     );
   }
-  lines.push('  server {', `    listen 127.0.0.1:${port};`, '    location / {');
+  const serverTls = role.kind === 'proxy' ? role.serverTls : undefined;
+  lines.push('  server {', `    listen 127.0.0.1:${port}${serverTls !== undefined ? ' ssl' : ''};`);
+  if (serverTls !== undefined) {
+    lines.push(
+      `    ssl_certificate ${serverTls.certFile};`,
+      `    ssl_certificate_key ${serverTls.keyFile};`,
+      `    ssl_client_certificate ${serverTls.clientCaFile};`,
+      '    ssl_verify_client on;',
+      '    ssl_verify_depth 2;',
+      `    ssl_protocols ${TLS_PROTOCOLS};`,
+    );
+  }
+  lines.push('    location / {');
   if (role.kind === 'upstream') {
     lines.push(`      return 200 "${BODY}";`);
   } else {
+    const up = role.upstreamTls;
     lines.push(
-      '      proxy_pass http://next_hop;',
+      `      proxy_pass ${up !== undefined ? 'https' : 'http'}://next_hop;`,
       '      proxy_http_version 1.1;',
       '      proxy_set_header Connection "";',
       // Forward the Host the client sent, as the mesh proxies do.
       '      proxy_set_header Host $http_host;',
     );
+    if (up !== undefined) {
+      lines.push(
+        `      proxy_ssl_certificate ${up.certFile};`,
+        `      proxy_ssl_certificate_key ${up.keyFile};`,
+        `      proxy_ssl_trusted_certificate ${up.trustedFile};`,
+        '      proxy_ssl_verify on;',
+        '      proxy_ssl_verify_depth 2;',
+        `      proxy_ssl_name ${up.name};`,
+        '      proxy_ssl_session_reuse on;',
+        `      proxy_ssl_protocols ${TLS_PROTOCOLS};`,
+      );
+    }
   }
   lines.push('    }', '  }', '}', '');
   return lines.join('\n');
