@@ -41,6 +41,9 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
+  // Code a program loads only sometimes (the proxy's JWT support) goes into chunks loaded on demand.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   target: 'node20',
   packages: 'external',
   sourcemap: 'linked',

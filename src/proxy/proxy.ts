@@ -197,7 +197,7 @@ export class Proxy {
     for (const r of compiled.routes) r.handler = this.#routeHandler(r);
     let filters: Filter[];
     try {
-      filters = securityFilters(compiled.security, { mesh: this.mesh, log: this.#log });
+      filters = await securityFilters(compiled.security, { mesh: this.mesh, log: this.#log });
     } catch (e) {
       return this.#rejected(version, `security policies: ${(e as Error).message}`);
     }

@@ -6,7 +6,6 @@ import type { ProxySecurity } from '../api/index.ts';
 import type { Logger } from '../shared/index.ts';
 import type { Filter } from './filter.ts';
 import { createAuthzFilter } from './authz/index.ts';
-import { createJwtFilter } from './jwt/index.ts';
 import type { MeshTls } from './mesh-tls.ts';
 
 const XFCC = 'x-forwarded-client-cert';
@@ -32,11 +31,18 @@ export interface SecurityFilterOptions {
   log: Logger;
 }
 
-/** The filters for inbound and gateway listeners, in order. */
-export function securityFilters(security: ProxySecurity | null, o: SecurityFilterOptions): Filter[] {
+/**
+ * The filters for inbound and gateway listeners, in order. The JWT code (and its library) is
+ * loaded the first time a config carries RequestAuthentication rules, not by every proxy.
+ */
+export async function securityFilters(security: ProxySecurity | null, o: SecurityFilterOptions): Promise<Filter[]> {
   const filters: Filter[] = [xfccFilter(o.mesh)];
-  const jwt = createJwtFilter(security?.jwtRules ?? [], { log: o.log });
-  if (jwt !== null) filters.push(jwt);
+  const rules = security?.jwtRules ?? [];
+  if (rules.length > 0) {
+    const { createJwtFilter } = await import('./jwt/index.ts');
+    const jwt = createJwtFilter(rules, { log: o.log });
+    if (jwt !== null) filters.push(jwt);
+  }
   const ntp = security?.numTrustedProxies;
   const authz = createAuthzFilter(security?.authorization ?? [], ntp !== undefined ? { log: o.log, numTrustedProxies: ntp } : { log: o.log });
   if (authz !== null) filters.push(authz);
