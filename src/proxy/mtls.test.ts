@@ -92,6 +92,10 @@ test('auto mTLS: the client sidecar speaks mTLS to a STRICT server; the app gets
   const xfcc = (JSON.parse(r.text) as { headers: Record<string, string> }).headers['x-forwarded-client-cert'] ?? '';
   assert.match(xfcc, new RegExp(`^By=${SERVER_ID};Hash=[0-9a-f]{64};Subject="";URI=${CLIENT_ID}$`));
   assert.ok(p.client.proxy.stats.upstreamTlsConnections >= 1);
+  // The admin endpoint shows the TLS counters.
+  const stats = JSON.parse((await send(p.client.adminPort, '/stats')).text) as { tls: { upstreamConnections: number; certificatesReceived: number } };
+  assert.ok(stats.tls.upstreamConnections >= 1);
+  assert.ok(stats.tls.certificatesReceived >= 1);
 });
 
 test('STRICT: a plaintext client gets a connection reset (curl exit 56); PERMISSIVE serves it without XFCC', async (t) => {

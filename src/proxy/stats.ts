@@ -59,6 +59,12 @@ export class ProxyStats {
         lastRejectReason: this.lastRejectReason,
       },
       discovery: { connects: this.discoveryConnects },
+      tls: {
+        plaintextRejected: this.plaintextRejected,
+        handshakeErrors: this.tlsHandshakeErrors,
+        upstreamConnections: this.upstreamTlsConnections,
+        certificatesReceived: this.certificatesReceived,
+      },
     };
   }
 }
