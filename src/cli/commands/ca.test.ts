@@ -45,4 +45,8 @@ test('ca status: mode from the answer, else from the local self-signed root; eac
   assert.equal(rotationLine(switched, now), 'switched (at 2026-01-01T00:00:00Z): the new root signs; the previous root stays trusted until 2026-01-01T00:00:31Z (in 31s)');
   assert.deepEqual(switched.rotation, { phase: 'switched', startedAt: '2025-12-31T23:59:30Z', switchAt: '2026-01-01T00:00:00Z', retireAt: '2026-01-01T00:00:31Z' });
   assert.deepEqual(caStatus({ roots: [b], trustDomain: td, rotation: null }, 'self-signed').roots.map((r) => r.state), ['signing']);
+  const day = caStatus({ roots: [b, a], trustDomain: td, rotation: { phase: 'overlap', startedAt: now, switchAt: now + 86_400_000, retireAt: null } }, 'self-signed');
+  assert.match(rotationLine(day, now), /\(in 24h\)$/);
+  assert.match(rotationLine(day, now + 86_400_000 - 150_000), /\(in 2m30s\)$/);
+  assert.match(rotationLine(day, now + 86_400_000), /\(due now\)$/);
 });

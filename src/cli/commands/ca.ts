@@ -83,7 +83,10 @@ export function caStatus(res: CaRoots, mode: CaMode): CaStatus {
 
 function inTime(at: string, now: number): string {
   const s = Math.round((Date.parse(at) - now) / 1000);
-  return s > 0 ? `in ${s}s` : 'due now';
+  if (s <= 0) return 'due now';
+  if (s < 120) return `in ${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 120 ? `in ${m}m${s % 60 ? `${s % 60}s` : ''}` : `in ${Math.floor(m / 60)}h${m % 60 ? `${m % 60}m` : ''}`;
 }
 
 /** One line on the rotation: what is trusted, what signs, and what comes next. */
