@@ -202,10 +202,18 @@ export class ControlPlane {
       this.hub.refresh();
       return json(res, 200, { ok: true });
     }
-    if (path === API.roots && method === 'GET') return json(res, 200, { roots: this.ca?.roots ?? [], trustDomain: this.mesh.trustDomain, rotation: this.ca?.rotation ?? null });
+    if (path === API.roots && method === 'GET') {
+      return json(res, 200, { roots: this.ca?.roots ?? [], trustDomain: this.mesh.trustDomain, mode: this.ca?.mode ?? null, rotation: this.ca?.rotation ?? null });
+    }
     if (path === '/v1/ca/rotate-root' && method === 'POST') {
       if (this.ca === null) return json(res, 503, { error: 'this control plane runs no certificate authority' });
-      await this.ca.rotateRoot();
+      try {
+        await this.ca.rotateRoot();
+      } catch (e) {
+        // Plug-in CA, or a rotation already under way: the request conflicts with the CA's state.
+        if (isIsthmusError(e)) return json(res, 409, { error: (e as Error).message });
+        throw e;
+      }
       return json(res, 200, { roots: this.ca.roots, rotation: this.ca.rotation });
     }
     if (path === API.info && method === 'GET') {
