@@ -52,6 +52,16 @@ export function createForwarder(route: CompiledRoute, stats: ProxyStats): Handle
   };
 }
 
+/** Whether field k is one the edits replace or remove; decodes the name only when its length matches one. */
+function editsName(edits: ReadonlyMap<string, string | null>, head: Http1Head, k: number): boolean {
+  const start = head.at[k * FIELD_STRIDE] as number;
+  const n = (head.at[k * FIELD_STRIDE + 1] as number) - start;
+  for (const name of edits.keys()) {
+    if (name.length === n && head.buf.toString('latin1', start, start + n) === name) return true;
+  }
+  return false;
+}
+
 /** Per-field keep flags while a request head is built (scratch: heads are built synchronously). */
 const KEEP = new Uint8Array(MAX_HEADERS);
 const X_FORWARDED_PROTO = 'x-forwarded-proto: http\r\n';
@@ -83,7 +93,7 @@ export function writeRequestHead(ex: Exchange, ob: OutBuffer, sock: Socket): voi
   for (let k = 0; k < n; k++) {
     const kind = at[k * FIELD_STRIDE + 4] as number;
     let kept: boolean;
-    if (edits !== null && edits.has(head.name(k))) {
+    if (edits !== null && editsName(edits, head, k)) {
       keep[k] = 0;
       continue;
     }

@@ -32,6 +32,8 @@ export const FieldKind = {
   RequestId: 7,
   ForwardedProto: 8,
   ForwardedFor: 9,
+  /** X-Forwarded-Client-Cert: only a proxy that verified the client may write it. */
+  ClientCert: 10,
 } as const;
 export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
 
@@ -73,6 +75,8 @@ export class Http1Head {
   expectContinue = false;
   /** Whether an X-Request-Id field is present. */
   hasRequestId = false;
+  /** An X-Forwarded-Client-Cert field is present (checked without decoding any field). */
+  hasClientCert = false;
   // Response heads.
   status = 0;
   #names: string[] | null = null;
@@ -229,6 +233,7 @@ const N_PROXY_CONNECTION = Buffer.from('proxy-connection', 'latin1');
 const N_TRANSFER_ENCODING = Buffer.from('transfer-encoding', 'latin1');
 const N_XFP = Buffer.from('x-forwarded-proto', 'latin1');
 const N_PROXY_AUTHORIZATION = Buffer.from('proxy-authorization', 'latin1');
+const N_XFCC = Buffer.from('x-forwarded-client-cert', 'latin1');
 const V_CHUNKED = Buffer.from('chunked', 'latin1');
 
 /** `buf[p, p + lit.length)` equals lower-case `lit`, ignoring ASCII case in `buf`. */
@@ -264,6 +269,8 @@ function fieldKind(buf: Buffer, p: number, n: number): FieldKind {
       return eqLower(buf, p, N_XFP) ? FieldKind.ForwardedProto : FieldKind.Other;
     case 19:
       return eqLower(buf, p, N_PROXY_AUTHORIZATION) ? FieldKind.HopByHop : FieldKind.Other;
+    case 23:
+      return eqLower(buf, p, N_XFCC) ? FieldKind.ClientCert : FieldKind.Other;
   }
   return FieldKind.Other;
 }
@@ -397,6 +404,9 @@ function parseFields(head: Http1Head, pos: number, isRequest: boolean): void {
       }
       case FieldKind.RequestId:
         head.hasRequestId = true;
+        break;
+      case FieldKind.ClientCert:
+        head.hasClientCert = true;
         break;
     }
   }

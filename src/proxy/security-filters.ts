@@ -19,7 +19,7 @@ export function xfccFilter(mesh: MeshTls): Filter {
     const p = ex.peer;
     if (p.identity !== null) {
       ex.setRequestHeader(XFCC, `By=${mesh.identity ?? ''};Hash=${p.certHash ?? ''};Subject="";URI=${p.identity}`);
-    } else if (ex.header(XFCC) !== undefined) {
+    } else if (ex.head.hasClientCert) {
       ex.removeRequestHeader(XFCC);
     }
     next(ex);
