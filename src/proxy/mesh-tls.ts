@@ -4,7 +4,10 @@
 
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { checkServerIdentity as defaultCheckServerIdentity, createSecureContext, type PeerCertificate, type SecureContext, type SecureContextOptions } from 'node:tls';
+import { checkServerIdentity as defaultCheckServerIdentity, createSecureContext, DEFAULT_CIPHERS, type PeerCertificate, type SecureContext, type SecureContextOptions } from 'node:tls';
+
+/** Mesh mTLS prefers AES-128-GCM, as Envoy's TLS library does; everything else stays Node's default. */
+const MESH_CIPHERS = `TLS_AES_128_GCM_SHA256:${DEFAULT_CIPHERS}`;
 import type { GatewayTlsServer, UpstreamTls } from '../api/index.ts';
 
 /** A workload certificate: key and chain (PEM) and the roots that came with it. */
@@ -107,8 +110,8 @@ export class MeshTls {
     const m = this.#material;
     if (m === null) return;
     const ca = this.roots;
-    this.#server = { key: m.key, cert: m.certChain, ca, minVersion: 'TLSv1.2' };
-    this.#client = createSecureContext({ key: m.key, cert: m.certChain, ca, minVersion: 'TLSv1.2' });
+    this.#server = { key: m.key, cert: m.certChain, ca, minVersion: 'TLSv1.2', ciphers: MESH_CIPHERS };
+    this.#client = createSecureContext({ key: m.key, cert: m.certChain, ca, minVersion: 'TLSv1.2', ciphers: MESH_CIPHERS });
     this.generation++;
     for (const fn of this.#listeners) fn();
   }
