@@ -623,7 +623,8 @@ export function jwksProblem(text: string): { error?: string; warning?: string } 
   const set = obj(doc);
   if (set === undefined) return { error: 'expected a JSON object with a "keys" list' };
   if (!Array.isArray(set['keys'])) {
-    return { error: typeof set['kty'] === 'string' ? 'this is a single key; wrap it in a key set: {"keys": [ ... ]}' : 'missing "keys": a JSON Web Key Set is {"keys": [ ... ]}' };
+    if (typeof set['kty'] === 'string') return { error: 'this is a single key; wrap it in a key set: {"keys": [ ... ]}' };
+    return { error: set['keys'] === undefined ? 'missing "keys": a JSON Web Key Set is {"keys": [ ... ]}' : '"keys" must be a list: a JSON Web Key Set is {"keys": [ ... ]}' };
   }
   const keys = set['keys'] as unknown[];
   for (const [i, k] of keys.entries()) {
