@@ -296,6 +296,47 @@ spec:
     await remove('requestauthentication', 'foo', 'jwt-example');
   });
 
+  test('end-user authentication at the ingress: RequestAuthentication on the gateway, then a DENY for requests without a principal', async () => {
+    await apply(`apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata:
+  name: jwt-example
+  namespace: istio-system
+spec:
+  selector:
+    matchLabels:
+      istio: ingressgateway
+  jwtRules:
+  - issuer: testing@secure.istio.io
+    jwksUri: ${jwksUrl}
+`);
+    const demo = await token({});
+    const page = async (headers: Record<string, string> = {}) => (await get(`${mesh.ingress}/productpage`, headers)).status;
+    for (let i = 0; i < 100 && (await page({ authorization: `Bearer ${demo}` })) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await page(), 200, 'no token: allowed by RequestAuthentication alone');
+    assert.equal(await page({ authorization: 'Bearer deadbeef' }), 401);
+    assert.equal(await page({ authorization: `Bearer ${demo}` }), 200);
+    await apply(`apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: frontend-ingress
+  namespace: istio-system
+spec:
+  selector:
+    matchLabels:
+      istio: ingressgateway
+  action: DENY
+  rules:
+  - from:
+    - source:
+        notRequestPrincipals: ["*"]
+`);
+    assert.equal(await page(), 403);
+    assert.equal(await page({ authorization: `Bearer ${demo}` }), 200);
+    await remove('authorizationpolicy', 'istio-system', 'frontend-ingress');
+    await remove('requestauthentication', 'istio-system', 'jwt-example');
+  });
+
   test('explicit deny: DENY GET, then only for x-token other than admin, with an ALLOW for /ip', async () => {
     const deny = (when: string) => `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
