@@ -65,6 +65,46 @@ export interface PeerInfo {
   readonly localPort: number;
 }
 
+/** Response header edits, applied when the response head is written. */
+export class ResponseHeaderOps {
+  set: Map<string, string> | null = null;
+  add: [string, string][] | null = null;
+  remove: Set<string> | null = null;
+
+  get empty(): boolean {
+    return this.set === null && this.add === null && this.remove === null;
+  }
+
+  setHeader(name: string, value: string): void {
+    (this.set ??= new Map()).set(name, clean(value));
+  }
+
+  addHeader(name: string, value: string): void {
+    (this.add ??= []).push([name, clean(value)]);
+  }
+
+  removeHeader(name: string): void {
+    (this.remove ??= new Set()).add(name);
+  }
+
+  /** Whether a received field of this name is dropped (replaced by `set`, or removed). */
+  drops(name: string): boolean {
+    return (this.set !== null && this.set.has(name)) || (this.remove !== null && this.remove.has(name));
+  }
+
+  /** Field lines to append (`name: value\r\n` each). */
+  lines(): string {
+    let out = '';
+    if (this.set !== null) for (const [k, v] of this.set) out += `${k}: ${v}\r\n`;
+    if (this.add !== null) for (const [k, v] of this.add) out += `${k}: ${v}\r\n`;
+    return out;
+  }
+}
+
+function clean(v: string): string {
+  return /[\r\n\0]/.test(v) ? v.replace(/[\r\n\0]/g, ' ') : v;
+}
+
 /** A verified JWT, as RequestAuthentication leaves it for AuthorizationPolicy. */
 export interface JwtIdentity {
   issuer: string;
@@ -106,6 +146,14 @@ export interface Exchange extends RouteRequestView {
   removeRequestHeader(name: string): void;
   /** The edits made so far (name -> value, or null for removed), or null when none. */
   readonly headerEdits: ReadonlyMap<string, string | null> | null;
+  /** Path (with query) and authority sent upstream instead of the request's (VirtualService rewrite). */
+  upstreamPath: string | null;
+  upstreamAuthority: string | null;
+  /**
+   * Response header operations (VirtualService `headers.response`), applied to whatever response
+   * goes to the client: `set` replaces, `add` appends, `remove` drops (lower-case names).
+   */
+  readonly responseHeaderOps: ResponseHeaderOps;
 
   // Telemetry, filled in along the way.
   flags: string;

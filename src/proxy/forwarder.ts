@@ -81,10 +81,12 @@ export function writeRequestHead(ex: Exchange, ob: OutBuffer, sock: Socket): voi
   const at = head.at;
   const n = head.count;
   const gateway = ex.listener === 'gateway';
+  const path = ex.upstreamPath ?? ex.path;
+  const authority = ex.upstreamAuthority ?? ex.authority;
   // Origin-form and HTTP/1.1 already: the request line goes as received.
-  const rawLine = head.minor === 1 && head.target === ex.path;
+  const rawLine = head.minor === 1 && head.target === path;
   // A Host field naming the request's authority stays where it is; otherwise `host` is written first.
-  const keepHost = head.host !== null && head.host === ex.authority;
+  const keepHost = head.host !== null && head.host === authority;
   const keep = KEEP;
   let hasProto = false;
   let xff: string | null = null;
@@ -124,8 +126,8 @@ export function writeRequestHead(ex: Exchange, ob: OutBuffer, sock: Socket): voi
     } else keep[k] = 0;
   }
   // Everything written as text is latin1: one byte per character (it all came from latin1 bytes).
-  let pre = rawLine ? '' : `${ex.method} ${ex.path} HTTP/1.1\r\n`;
-  if (!keepHost) pre += `host: ${ex.authority}\r\n`;
+  let pre = rawLine ? '' : `${ex.method} ${path} HTTP/1.1\r\n`;
+  if (!keepHost) pre += `host: ${authority}\r\n`;
   if (edits !== null) for (const [name, value] of edits) if (value !== null) pre += `${name}: ${value}\r\n`;
   const post = gateway
     ? Buffer.from(`x-forwarded-for: ${xff === null ? ex.clientAddress : `${xff}, ${ex.clientAddress}`}\r\n${ex.peer.tls ? 'x-forwarded-proto: https\r\n' : X_FORWARDED_PROTO}\r\n`, 'latin1')

@@ -10,7 +10,7 @@ import { ChunkedDecoder } from './chunked-decoder.ts';
 import { clock, type ConnectionRegistry, type TimedConnection } from './connection-registry.ts';
 import { requestChannel, type RequestEvent } from './diagnostics.ts';
 import { HttpParseError } from './errors.ts';
-import { BodyKind, type Exchange, type JwtIdentity, type ListenerKind, type PeerInfo, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from './exchange.ts';
+import { BodyKind, ResponseHeaderOps, type Exchange, type JwtIdentity, type ListenerKind, type PeerInfo, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from './exchange.ts';
 import type { Handler } from './filter.ts';
 import { authorityPort, copyBytes, FIELD_STRIDE, FieldKind, findHeadEnd, type Http1Head, MAX_HEAD_BYTES, MAX_HEADERS, parseRequestHead, parseTarget, skipEmptyLines } from './http1-parser.ts';
 import { OutBuffer } from './out-buffer.ts';
@@ -362,6 +362,13 @@ export class Http1Exchange implements Exchange {
   jwt: JwtIdentity | null = null;
   /** Header edits for the upstream head: name -> value to set, or null to remove. */
   headerEdits: Map<string, string | null> | null = null;
+  upstreamPath: string | null = null;
+  upstreamAuthority: string | null = null;
+  #responseOps: ResponseHeaderOps | null = null;
+
+  get responseHeaderOps(): ResponseHeaderOps {
+    return (this.#responseOps ??= new ResponseHeaderOps());
+  }
 
   readonly #conn: Http1ServerConnection;
   readonly #minor: number;
@@ -525,21 +532,24 @@ export class Http1Exchange implements Exchange {
     const dropTE = h.bodyKind === BodyKind.UntilClose;
     const keep = KEEP;
     let fieldBytes = 0;
+    const ops = this.#responseOps !== null && !this.#responseOps.empty ? this.#responseOps : null;
     for (let k = 0; k < n; k++) {
-      if (head.isHopByHop(k) || (dropTE && at[k * FIELD_STRIDE + 4] === FieldKind.TransferEncoding)) keep[k] = 0;
+      if (head.isHopByHop(k) || (dropTE && at[k * FIELD_STRIDE + 4] === FieldKind.TransferEncoding) || (ops !== null && ops.drops(head.name(k)))) keep[k] = 0;
       else {
         keep[k] = 1;
         fieldBytes += (k + 1 < n ? (at[(k + 1) * FIELD_STRIDE] as number) : head.end - 2) - (at[k * FIELD_STRIDE] as number);
       }
     }
     const tail = close ? CONNECTION_CLOSE_END : this.#minor === 0 ? KEEP_ALIVE_END : HEAD_END;
-    const headLen = head.lineEnd + 2 - head.start + fieldBytes + tail.length;
+    const extra = ops !== null ? ops.lines() : '';
+    const headLen = head.lineEnd + 2 - head.start + fieldBytes + extra.length + tail.length;
     // Room for the body too when it is small and its length known: head and body leave in one write.
     const room = h.bodyKind === BodyKind.Length && this.method !== 'HEAD' && h.contentLength <= SMALL_BODY ? h.contentLength : 0;
     const out = this.#conn.out.take(headLen + room);
     let o = copyBytes(HTTP11, 0, 8, out, 0);
     o = copyBytes(src, head.start + 8, head.lineEnd + 2, out, o);
     o = head.copyLines(keep, out, o);
+    if (extra !== '') o += out.write(extra, o, 'latin1');
     o = copyBytes(tail, 0, tail.length, out, o);
     this.#out = out;
     this.#outLen = o;
@@ -647,6 +657,7 @@ export class Http1Exchange implements Exchange {
     src?.onDownstreamAbort();
     const len = Buffer.byteLength(body, 'utf8');
     const conn = this.#closeAfter ? 'connection: close\r\n' : this.#minor === 0 ? 'connection: keep-alive\r\n' : '';
+    if (this.#responseOps !== null && !this.#responseOps.empty) extra += this.#responseOps.lines();
     const head = `HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${len}\r\n${extra}${conn}\r\n`;
     const sock = this.#conn.socket;
     if (!sock.destroyed) {

@@ -1,7 +1,7 @@
 // Fakes for the authorization tests: a request view with only the facts a test sets, and an
 // exchange that records what the filter did to it.
 
-import type { JwtIdentity, PeerInfo } from '../exchange.ts';
+import { ResponseHeaderOps, type JwtIdentity, type PeerInfo } from '../exchange.ts';
 import type { Exchange } from '../exchange.ts';
 import type { AuthzRequestView } from './request-facts.ts';
 
@@ -84,6 +84,9 @@ export function fakeExchange(r: FakeRequest = {}): FakeExchange {
     endpointKey: '',
     responseStarted: false,
     reply: null as Reply | null,
+    upstreamPath: null as string | null,
+    upstreamAuthority: null as string | null,
+    responseHeaderOps: new ResponseHeaderOps(),
     get headerEdits() {
       return edits.size === 0 ? null : edits;
     },

@@ -1,7 +1,7 @@
 // An in-memory Exchange for filter tests: request headers from a plain object, header edits and
 // the response recorded, and `settled` resolving when the request was passed on or answered.
 
-import { BodyKind, type Exchange, type JwtIdentity, type PeerInfo, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from '../exchange.ts';
+import { BodyKind, ResponseHeaderOps, type Exchange, type JwtIdentity, type PeerInfo, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from '../exchange.ts';
 import { parseRequestHead, type Http1Head } from '../http1-parser.ts';
 
 export interface FakeRequest {
@@ -38,6 +38,9 @@ export class FakeExchange implements Exchange {
   readonly wantsDecodedBody = false;
   responseStarted = false;
   headerEdits: Map<string, string | null> | null = null;
+  upstreamPath: string | null = null;
+  upstreamAuthority: string | null = null;
+  readonly responseHeaderOps = new ResponseHeaderOps();
 
   /** Set when the terminal handler ran. */
   passed = false;
