@@ -19,6 +19,7 @@ import type { OutBuffer } from './out-buffer.ts';
 import { ResponseFlag } from './response-flags.ts';
 import { UUID_LENGTH, writeUuidV4 } from './request-id.ts';
 import type { CompiledRoute } from './router.ts';
+import { forwardPolicyOf, type ForwardPolicy, retriable, RetryState, type TryFailure } from './retry.ts';
 import type { ProxyStats } from './stats.ts';
 import type { EndpointPool, UpstreamConn, UpstreamOwner } from './upstream-pool.ts';
 
@@ -27,6 +28,7 @@ export function createForwarder(route: CompiledRoute, stats: ProxyStats): Handle
   const dest = route.destinations;
   if (dest === null) throw new Error('createForwarder: route has no destinations');
   const routeName = route.name;
+  const policy = forwardPolicyOf(route.policy);
   if (dest.names.length === 0) {
     return (ex) => {
       ex.routeName = routeName;
@@ -48,7 +50,7 @@ export function createForwarder(route: CompiledRoute, stats: ProxyStats): Handle
       ex.localReply(503, ResponseFlag.NoHealthyUpstream, `no healthy upstream for cluster ${JSON.stringify(name)}`);
       return;
     }
-    new UpstreamRequest(ex, cluster, ep, stats).start();
+    new UpstreamRequest(ex, cluster, ep, stats, policy).start();
   };
 }
 
@@ -159,6 +161,8 @@ function connectFailure(err: Error | null): string {
 const R_HEAD = 0;
 const R_BODY = 1;
 const R_DONE = 2;
+/** The response head was retriable: the try was abandoned and another one scheduled. */
+const R_RETRY = 3;
 
 class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource {
   readonly #ex: Exchange;
@@ -167,7 +171,6 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   #pool: EndpointPool;
   readonly #stats: ProxyStats;
   #conn: UpstreamConn | null = null;
-  #connectRetried = false;
   #resetRetried = false;
   #bodyAttached = false;
   #requestSent = false;
@@ -183,13 +186,20 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   #decodeSink: ((buf: Buffer, start: number, end: number) => void) | null = null;
   #reusable = true;
   #countedActive = false;
+  // Timeouts and retries.
+  readonly #policy: ForwardPolicy;
+  #retry: RetryState | null = null;
+  #routeTimer: NodeJS.Timeout | null = null;
+  #tryTimer: NodeJS.Timeout | null = null;
+  #backoffTimer: NodeJS.Timeout | null = null;
 
-  constructor(ex: Exchange, cluster: ClusterRuntime, ep: EndpointRuntime, stats: ProxyStats) {
+  constructor(ex: Exchange, cluster: ClusterRuntime, ep: EndpointRuntime, stats: ProxyStats, policy: ForwardPolicy) {
     this.#ex = ex;
     this.#cluster = cluster;
     this.#ep = ep;
     this.#stats = stats;
     this.#pool = ep.pool as EndpointPool;
+    this.#policy = policy;
   }
 
   start(): void {
@@ -198,6 +208,15 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     ex.setResponseSource(this);
     this.#pool.active++;
     this.#countedActive = true;
+    const t = this.#policy.timeoutMs;
+    if (t !== null) this.#routeTimer = setTimeout(this.#onRouteTimeout, t);
+    this.#try();
+  }
+
+  /** Starts a try on the current endpoint: a pooled connection, or a new one. */
+  #try(): void {
+    const pt = this.#policy.retry.perTryTimeoutMs;
+    if (pt !== null) this.#tryTimer = setTimeout(this.#onTryTimeout, pt);
     const idle = this.#pool.takeIdle(this);
     if (idle !== null) {
       this.#stats.upstreamReused++;
@@ -206,6 +225,92 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     } else {
       this.#conn = this.#pool.connect(this);
     }
+  }
+
+  #clearTimers(): void {
+    if (this.#routeTimer !== null) clearTimeout(this.#routeTimer);
+    if (this.#tryTimer !== null) clearTimeout(this.#tryTimer);
+    if (this.#backoffTimer !== null) clearTimeout(this.#backoffTimer);
+    this.#routeTimer = this.#tryTimer = this.#backoffTimer = null;
+  }
+
+  /**
+   * After a failed try: schedules another on a different endpoint (after a backoff) when the
+   * route's retry policy covers the failure and the request can be sent again. Returns whether it did.
+   */
+  #retryAfter(f: TryFailure): boolean {
+    const ex = this.#ex;
+    if (this.#aborted || ex.closed || ex.responseStarted) return false;
+    // Nothing of the request was sent (connect failure before the body was taken), or it has no body.
+    const replayable = ex.bodyKind === BodyKind.None || (f.kind === 'connect-failure' && !this.#bodyAttached);
+    const rs = (this.#retry ??= new RetryState(this.#policy.retry));
+    rs.tried(this.#ep);
+    if (!rs.shouldRetry(f, replayable)) return false;
+    const next = rs.next(this.#cluster);
+    if (next === null || next.pool === null) return false;
+    const conn = this.#conn;
+    this.#conn = null;
+    conn?.destroy();
+    if (this.#tryTimer !== null) clearTimeout(this.#tryTimer);
+    this.#tryTimer = null;
+    this.#state = R_HEAD;
+    this.#pending = null;
+    this.#scanFrom = 0;
+    this.#anyResponseBytes = false;
+    this.#reusable = true;
+    this.#requestSent = false;
+    this.#decoder = null;
+    this.#decodeSink = null;
+    this.#switchEndpoint(next);
+    this.#stats.upstreamRetries++;
+    this.#backoffTimer = setTimeout(() => {
+      this.#backoffTimer = null;
+      if (!this.#aborted && !this.#ex.closed) this.#try();
+    }, rs.backoffMs());
+    return true;
+  }
+
+  /** `flag`, plus URX when a retry was wanted but none was left (for replies the proxy makes). */
+  #withRetryFlag(flag: string): string {
+    return this.#retry?.exhausted === true ? `${flag},${ResponseFlag.UpstreamRetryLimitExceeded}` : flag;
+  }
+
+  /** Adds URX to a forwarded response when a retry was wanted but none was left. */
+  #retryFlag(): void {
+    if (this.#retry?.exhausted === true) {
+      const ex = this.#ex;
+      ex.flags = ex.flags === '' ? ResponseFlag.UpstreamRetryLimitExceeded : `${ex.flags},${ResponseFlag.UpstreamRetryLimitExceeded}`;
+    }
+  }
+
+  #onTryTimeout = (): void => {
+    this.#tryTimer = null;
+    if (this.#state !== R_HEAD || this.#aborted) return;
+    this.#stats.upstreamTimeouts++;
+    if (this.#retryAfter({ kind: 'per-try-timeout' })) return;
+    this.#timedOut('upstream per-try timeout');
+  };
+
+  #onRouteTimeout = (): void => {
+    this.#routeTimer = null;
+    if (this.#state === R_DONE || this.#aborted) return;
+    this.#stats.upstreamTimeouts++;
+    this.#timedOut('upstream request timeout');
+  };
+
+  /** Gives up: 504 UT when nothing was sent downstream yet, else the downstream is reset. */
+  #timedOut(reason: string): void {
+    this.#aborted = true;
+    this.#state = R_DONE;
+    this.#clearTimers();
+    this.#release();
+    const conn = this.#conn;
+    this.#conn = null;
+    conn?.destroy();
+    const ex = this.#ex;
+    ex.setResponseSource(null);
+    if (!ex.responseStarted) ex.localReply(504, this.#withRetryFlag(ResponseFlag.UpstreamRequestTimeout), reason);
+    else ex.abort(ResponseFlag.UpstreamRequestTimeout, reason);
   }
 
   #send(conn: UpstreamConn): void {
@@ -285,7 +390,9 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
           if (head.status === 101) throw new Error('unexpected 101 Switching Protocols');
           continue;
         }
-        if (this.#startResponse(head) === R_DONE) {
+        const st = this.#startResponse(head);
+        if (st === R_RETRY) return;
+        if (st === R_DONE) {
           if (i < buf.length) this.#reusable = false; // Bytes after a complete response.
           this.#complete();
           return;
@@ -338,6 +445,15 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   #startResponse(head: Http1Head): number {
     const ex = this.#ex;
     const status = head.status;
+    if (status >= 400 && this.#policy.retry.attempts > 0) {
+      const f: TryFailure = { kind: 'status', status, grpcStatus: null };
+      if (retriable(this.#policy.retry, f) && this.#retryAfter(f)) return R_RETRY;
+      this.#retryFlag();
+    }
+    if (this.#tryTimer !== null) {
+      clearTimeout(this.#tryTimer);
+      this.#tryTimer = null;
+    }
     let kind: BodyKind;
     if (ex.method === 'HEAD' || status === 204 || status === 304) kind = BodyKind.None;
     else if (head.chunked) kind = BodyKind.Chunked;
@@ -364,6 +480,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
 
   #complete(): void {
     this.#state = R_DONE;
+    this.#clearTimers();
     this.#release();
     const conn = this.#conn;
     this.#conn = null;
@@ -392,20 +509,14 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     const ex = this.#ex;
     if (!connected) {
       this.#stats.upstreamConnectFailures++;
-      // Connect failure: try another endpoint once, if the cluster has one.
-      if (!this.#connectRetried) {
-        this.#connectRetried = true;
-        const next = this.#cluster.pick(this.#ep);
-        if (next !== null && next !== this.#ep && next.pool !== null) {
-          this.#switchEndpoint(next);
-          this.#conn = this.#pool.connect(this);
-          return;
-        }
-      }
+      // Connect failure: retried on another endpoint when the route's retry policy says so
+      // (Istio's default does: connect-failure, 2 retries, a different host each time).
+      if (this.#retryAfter({ kind: 'connect-failure' })) return;
+      this.#clearTimers();
       this.#release();
       ex.setResponseSource(null);
       const code = connectFailure(err);
-      ex.localReply(503, ResponseFlag.UpstreamConnectionFailure, `upstream connect error: ${code} (${this.#ep.key}, cluster ${ex.clusterName})`);
+      ex.localReply(503, this.#withRetryFlag(ResponseFlag.UpstreamConnectionFailure), `upstream connect error: ${code} (${this.#ep.key}, cluster ${ex.clusterName})`);
       return;
     }
     if (this.#state === R_HEAD && !this.#anyResponseBytes && conn !== null && conn.uses > 0 && ex.bodyKind === BodyKind.None && !this.#resetRetried) {
@@ -416,11 +527,13 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
       this.#conn = this.#pool.connect(this);
       return;
     }
+    if (this.#state === R_HEAD && this.#retryAfter({ kind: 'reset' })) return;
+    this.#clearTimers();
     this.#release();
     ex.setResponseSource(null);
     const why = err !== null ? ((err as NodeJS.ErrnoException).code ?? err.message) : 'connection termination';
     if (!ex.responseStarted) {
-      ex.localReply(503, ResponseFlag.UpstreamConnectionTermination, `upstream connect error or disconnect/reset before headers: ${why} (${this.#ep.key})`);
+      ex.localReply(503, this.#withRetryFlag(ResponseFlag.UpstreamConnectionTermination), `upstream connect error or disconnect/reset before headers: ${why} (${this.#ep.key})`);
     } else {
       ex.abort(ResponseFlag.UpstreamConnectionTermination, `upstream reset during the response: ${why}`);
     }
@@ -443,6 +556,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     const conn = this.#conn;
     this.#conn = null;
     this.#state = R_DONE;
+    this.#clearTimers();
     this.#release();
     conn?.destroy();
     const ex = this.#ex;
@@ -472,6 +586,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
 
   onDownstreamAbort(): void {
     this.#aborted = true;
+    this.#clearTimers();
     this.#release();
     const conn = this.#conn;
     this.#conn = null;

@@ -155,7 +155,7 @@ describe('sidecar outbound', () => {
 
     const uf = await send(out, 'http://reviews:9080/uf');
     assert.equal(uf.status, 503);
-    assert.match(String(uf.headers['x-isthmus-reason']), /^UF upstream connect error: ECONNREFUSED/);
+    assert.match(String(uf.headers['x-isthmus-reason']), /^UF,URX upstream connect error: ECONNREFUSED/);
 
     // A local reply to a request whose small body came with it keeps the connection.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });

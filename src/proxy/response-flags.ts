@@ -19,6 +19,16 @@ export const ResponseFlag = {
   UpstreamProtocolError: 'UPE',
   /** The downstream did not send a complete request head in time. */
   StreamIdleTimeout: 'SI',
+  /** The route timeout (or a try's timeout, with no retry left) expired before the response. */
+  UpstreamRequestTimeout: 'UT',
+  /** A retry was wanted but the route's retry attempts were used up. */
+  UpstreamRetryLimitExceeded: 'URX',
+  /** A fault was injected: abort. */
+  FaultInjected: 'FI',
+  /** A fault was injected: delay. */
+  DelayInjected: 'DI',
+  /** A connection pool limit was reached (circuit breaking). */
+  UpstreamOverflow: 'UO',
 } as const;
 
 export type ResponseFlag = (typeof ResponseFlag)[keyof typeof ResponseFlag];

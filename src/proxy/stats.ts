@@ -16,6 +16,10 @@ export class ProxyStats {
   upstreamReused = 0;
   /** Requests retried on a fresh connection after a reused one closed before responding. */
   upstreamResetRetries = 0;
+  /** Retries made under a route's retry policy. */
+  upstreamRetries = 0;
+  /** Requests that hit a route or per-try timeout. */
+  upstreamTimeouts = 0;
   configsApplied = 0;
   configsRejected = 0;
   configVersion: string | null = null;
@@ -50,6 +54,8 @@ export class ProxyStats {
         connectFailures: this.upstreamConnectFailures,
         reusedRequests: this.upstreamReused,
         resetRetries: this.upstreamResetRetries,
+        retries: this.upstreamRetries,
+        timeouts: this.upstreamTimeouts,
       },
       config: {
         version: this.configVersion,
