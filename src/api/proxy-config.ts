@@ -81,6 +81,14 @@ export interface Route {
    * so later features can act on it and `proxy-config routes` can show it.
    */
   policy?: Record<string, unknown>;
+  /** Traffic mirroring (`mirror`/`mirrors`): copies go to these clusters, responses dropped. */
+  mirrors?: MirrorTarget[];
+}
+
+export interface MirrorTarget {
+  cluster: string;
+  /** Share of requests mirrored, 0-100 (Istio's default is 100). */
+  percentage: number;
 }
 
 export interface VirtualHost {
@@ -166,7 +174,87 @@ export interface UpstreamTls {
   insecureSkipVerify?: boolean;
 }
 
-export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH';
+/** RING_HASH and MAGLEV: a DestinationRule `consistentHash` (its details are in `Cluster.policy`). */
+export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH' | 'RING_HASH' | 'MAGLEV';
+
+/**
+ * A cluster's DestinationRule traffic policy, resolved for its subset and port (subset over top
+ * level, port level over its own level) and typed. Durations are milliseconds.
+ *
+ * What is filled in: a section the rule does not set is absent, and the proxy uses its own
+ * defaults. Inside a section that is set, fields are as written, except where a documented
+ * default decides behaviour once the section exists: `outlierDetection` (every field),
+ * `retryBudget` (percent 20, minRetryConcurrency 3), `warmup` (minimumPercent 10, aggression 1)
+ * and the hash table sizes (ringHash 1024, maglev 65537). Connection-pool limits left unset
+ * mean "unlimited" or the proxy's own timeouts, so they stay absent.
+ */
+export interface ClusterPolicy {
+  loadBalancer?: ClusterLoadBalancer;
+  connectionPool?: ClusterConnectionPool;
+  outlierDetection?: ClusterOutlierDetection;
+  retryBudget?: ClusterRetryBudget;
+}
+
+export interface ClusterLoadBalancer {
+  /** `simple`, with LEAST_CONN read as LEAST_REQUEST; absent for UNSPECIFIED or consistentHash. */
+  simple?: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH';
+  consistentHash?: ConsistentHashPolicy;
+  /** As written (distribute, failover, failoverPriority, enabled). */
+  localityLbSetting?: Record<string, unknown>;
+  /** `warmup`, or the deprecated `warmupDurationSecs` when `warmup` is not set. */
+  warmup?: { durationMs: number; minimumPercent: number; aggression: number };
+}
+
+/** One hash key at most (none: the proxy picks as if there were no key), and exactly one algorithm. */
+export interface ConsistentHashPolicy {
+  httpHeaderName?: string;
+  /** `ttlMs` absent: the cookie is only read, never set; 0 asks for a session cookie. */
+  httpCookie?: { name: string; path?: string; ttlMs?: number };
+  useSourceIp?: boolean;
+  httpQueryParameterName?: string;
+  /** The default algorithm (also when only the deprecated `minimumRingSize` is given). */
+  ringHash?: { minimumRingSize: number };
+  maglev?: { tableSize: number };
+}
+
+export interface ClusterConnectionPool {
+  tcp?: {
+    maxConnections?: number;
+    connectTimeoutMs?: number;
+    tcpKeepalive?: { probes?: number; timeMs?: number; intervalMs?: number };
+    maxConnectionDurationMs?: number;
+    idleTimeoutMs?: number;
+  };
+  http?: {
+    http1MaxPendingRequests?: number;
+    http2MaxRequests?: number;
+    /** 0 means unlimited. */
+    maxRequestsPerConnection?: number;
+    maxRetries?: number;
+    idleTimeoutMs?: number;
+    h2UpgradePolicy?: 'DEFAULT' | 'DO_NOT_UPGRADE' | 'UPGRADE';
+    useClientProtocol?: boolean;
+    maxConcurrentStreams?: number;
+  };
+}
+
+/** Every field filled with Istio's default when the rule has `outlierDetection`. 0 errors disables that check. */
+export interface ClusterOutlierDetection {
+  consecutive5xxErrors: number;
+  consecutiveGatewayErrors: number;
+  consecutiveLocalOriginFailures: number;
+  splitExternalLocalOriginErrors: boolean;
+  intervalMs: number;
+  baseEjectionTimeMs: number;
+  maxEjectionPercent: number;
+  minHealthPercent: number;
+}
+
+export interface ClusterRetryBudget {
+  /** Concurrent retries as a percentage of active plus pending requests. */
+  percent: number;
+  minRetryConcurrency: number;
+}
 
 export interface Cluster {
   /** `outbound|<port>|<subset>|<fqdn>` or `inbound|<port>||`. */
@@ -176,8 +264,10 @@ export interface Cluster {
   port: number;
   subset?: string;
   lbPolicy: LbPolicy;
-  /** The DestinationRule traffic policy that applies, as written, for later features. */
+  /** The DestinationRule traffic policy that applies, as written, for display. */
   trafficPolicy?: Record<string, unknown>;
+  /** That traffic policy resolved for this cluster's subset and port, typed and defaulted. */
+  policy?: ClusterPolicy;
   /**
    * TLS to every endpoint, from the DestinationRule's `tls` (mode DISABLE leaves it absent and
    * sets `tlsDisabled`). Absent: auto mTLS decides per endpoint (`Endpoint.mtls`).

@@ -20,6 +20,8 @@ import type { CompiledRoute } from './router.ts';
 import { MeshTls, type IdentitySource } from './mesh-tls.ts';
 import { securityFilters } from './security-filters.ts';
 import { ListenerTls } from './tls-listener.ts';
+import { createMirrorFilter } from './mirror.ts';
+import { Agent } from 'node:http';
 import { hostMatchesPattern } from './host-match.ts';
 
 export interface HostPort {
@@ -82,6 +84,8 @@ export class Proxy {
   readonly registry: ConnectionRegistry;
   readonly pools: UpstreamPools;
   readonly mesh = new MeshTls();
+  /** Keep-alive connections for mirrored copies. */
+  readonly #mirrorAgent = new Agent({ keepAlive: true, maxSockets: 64 });
   readonly #opts: ProxyOptions;
   readonly #log: Logger;
   #current: CompiledConfig | null = null;
@@ -194,7 +198,7 @@ export class Proxy {
       }
     }
     // Filter chains, once per route.
-    for (const r of compiled.routes) r.handler = this.#routeHandler(r);
+    for (const r of compiled.routes) r.handler = this.#routeHandler(r, compiled);
     let filters: Filter[];
     try {
       filters = await securityFilters(compiled.security, { mesh: this.mesh, log: this.#log });
@@ -263,8 +267,14 @@ export class Proxy {
     if (configChannel.hasSubscribers) configChannel.publish(ev);
   }
 
-  #routeHandler(r: CompiledRoute): Handler {
-    if (r.destinations !== null) return compose(ROUTE_FILTERS, createForwarder(r, this.stats));
+  #routeHandler(r: CompiledRoute, compiled: CompiledConfig): Handler {
+    if (r.destinations !== null) {
+      const mirror = r.mirrors.length === 0 ? null : createMirrorFilter(
+        r.mirrors.map((m) => ({ cluster: compiled.clusters.get(m.cluster) ?? null, percentage: m.percentage })),
+        { stats: this.stats, log: this.#log, agent: this.#mirrorAgent },
+      );
+      return compose(mirror === null ? ROUTE_FILTERS : [...ROUTE_FILTERS, mirror], createForwarder(r, this.stats));
+    }
     const { name, directStatus, directBody } = r;
     return compose(ROUTE_FILTERS, (ex) => {
       ex.routeName = name;
@@ -284,6 +294,7 @@ export class Proxy {
     for (const l of servers) l.tls.closePending();
     await closed;
     this.pools.closeAll();
+    this.#mirrorAgent.destroy();
     this.registry.stop();
   }
 }

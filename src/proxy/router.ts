@@ -2,7 +2,7 @@
 // Built once per config version; per request it is a Map lookup, a short wildcard scan and an
 // array walk of precompiled predicates. The live proxy and `simulate` share this exact code.
 
-import type { HeaderMatcher, QueryMatcher, Route, RouteMatch, RouteTable, VirtualHost } from '../api/index.ts';
+import type { HeaderMatcher, MirrorTarget, QueryMatcher, Route, RouteMatch, RouteTable, VirtualHost } from '../api/index.ts';
 import type { Handler } from './filter.ts';
 import { authorityHost } from './http1-parser.ts';
 import type { ClusterRuntime } from './load-balancer.ts';
@@ -35,6 +35,8 @@ export class CompiledRoute {
   readonly policy: Record<string, unknown> | undefined;
   /** The route's composed filter chain; set by the live proxy after compile, null in simulation. */
   handler: Handler | null = null;
+  /** Mirror targets as configured (cluster names resolved by the live proxy). */
+  mirrors: readonly MirrorTarget[] = [];
 
   constructor(name: string, conditions: readonly Condition[], destinations: WeightedClusters | null, directStatus: number, directBody: string, policy: Record<string, unknown> | undefined) {
     this.name = name;
@@ -224,7 +226,9 @@ function compileRoute(r: Route, where: string, lookup: ClusterLookup, problems: 
     problems.push(`${where} (${r.name}): all destination weights are 0`);
     return null;
   }
-  return new CompiledRoute(r.name, conditions, new WeightedClusters(names, weights, clusters), 0, '', r.policy);
+  const route = new CompiledRoute(r.name, conditions, new WeightedClusters(names, weights, clusters), 0, '', r.policy);
+  if (Array.isArray(r.mirrors)) route.mirrors = r.mirrors.filter((m) => typeof m?.cluster === 'string' && typeof m.percentage === 'number');
+  return route;
 }
 
 function compileVirtualHost(v: VirtualHost, where: string, lookup: ClusterLookup, problems: string[]): CompiledVirtualHost {

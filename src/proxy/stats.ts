@@ -20,6 +20,9 @@ export class ProxyStats {
   upstreamRetries = 0;
   /** Requests that hit a route or per-try timeout. */
   upstreamTimeouts = 0;
+  /** Copies sent by traffic mirroring, and those that failed (never seen by the caller). */
+  mirroredRequests = 0;
+  mirrorFailures = 0;
   configsApplied = 0;
   configsRejected = 0;
   configVersion: string | null = null;
@@ -56,6 +59,8 @@ export class ProxyStats {
         resetRetries: this.upstreamResetRetries,
         retries: this.upstreamRetries,
         timeouts: this.upstreamTimeouts,
+        mirrored: this.mirroredRequests,
+        mirrorFailures: this.mirrorFailures,
       },
       config: {
         version: this.configVersion,

@@ -3,7 +3,7 @@
 // proxy's router matches only on request attributes.
 
 import type {
-  Destination, HTTPMatchRequest, HTTPRoute, HeaderMatcher, PassthroughRoute, QueryMatcher, Resource, Route, RouteMatch, StringMatch,
+  Destination, HTTPMatchRequest, HTTPRoute, HeaderMatcher, MirrorTarget, PassthroughRoute, QueryMatcher, Resource, Route, RouteMatch, StringMatch,
   StringMatcher, VirtualServiceSpec, WeightedCluster,
 } from '../../api/index.ts';
 import { labelsMatch, resolveShortName, type MeshSnapshot, type PodModel } from '../../model/index.ts';
@@ -92,6 +92,28 @@ function policyOf(http: HTTPRoute): Record<string, unknown> | undefined {
   return Object.keys(p).length ? p : undefined;
 }
 
+/** `mirror` (with `mirrorPercentage`, or the deprecated `mirrorPercent`) or `mirrors[]` as clusters, each referenced. */
+function mirrorTargets(http: HTTPRoute, ns: string, ctx: RouteContext): MirrorTarget[] {
+  const pct = (v: unknown, fallback: number): number => {
+    const n = typeof v === 'object' && v !== null ? (v as { value?: unknown }).value : v;
+    return typeof n === 'number' && n >= 0 ? Math.min(n, 100) : fallback;
+  };
+  const list: { destination: Destination; percentage: number }[] = [];
+  if (http.mirror) list.push({ destination: http.mirror, percentage: pct(http.mirrorPercentage ?? http['mirrorPercent'], 100) });
+  for (const m of (http.mirrors ?? []) as { destination?: Destination; percentage?: { value?: number } }[]) {
+    if (m?.destination) list.push({ destination: m.destination, percentage: pct(m.percentage, 100) });
+  }
+  return list.map((m) => {
+    const host = resolveShortName(m.destination.host, ns, ctx.snap.domainSuffix);
+    const port = destinationPort(ctx, host, m.destination.port?.number);
+    const name = outboundClusterName(port, m.destination.subset, host);
+    const ref: { host: string; port: number; subset?: string } = { host, port };
+    if (m.destination.subset) ref.subset = m.destination.subset;
+    ctx.referenced.set(name, ref);
+    return { cluster: name, percentage: m.percentage };
+  });
+}
+
 /** A route's destinations as weighted clusters, each recorded as referenced so it gets generated. */
 function weightedClusters(dests: readonly { destination: Destination; weight?: number }[], ns: string, ctx: RouteContext): WeightedCluster[] {
   const clusters: WeightedCluster[] = [];
@@ -117,6 +139,7 @@ export function routesFromVirtualService(vs: Resource<VirtualServiceSpec>, ctx: 
     const dests = http.route ?? [];
     const clusters = weightedClusters(dests, ns, ctx);
     const policy = policyOf(http);
+    const mirrors = mirrorTargets(http, ns, ctx);
     matches.forEach((m, j) => {
       const match = m ? compileMatch(m, ctx, ns) : {};
       if (match === null) return;
@@ -134,6 +157,7 @@ export function routesFromVirtualService(vs: Resource<VirtualServiceSpec>, ctx: 
         route.route = { clusters: [] };
       }
       if (policy) route.policy = policy;
+      if (mirrors.length > 0) route.mirrors = mirrors;
       // Redirect and delegate routes are kept for later features; without an action the proxy answers 404.
       out.push(route);
     });
