@@ -9,7 +9,7 @@ import { authorityPort } from './http1-parser.ts';
 import { ClusterRuntime, EndpointRuntime, type EndpointTls, WeightedClusters } from './load-balancer.ts';
 import { CompiledRoute, type CompiledRouteTable, compileRouteTable, type RouteRequestView } from './router.ts';
 
-const LB_POLICIES = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'PASSTHROUGH']);
+const LB_POLICIES = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'PASSTHROUGH', 'RING_HASH', 'MAGLEV']);
 
 export interface CompiledListener {
   readonly name: string;

@@ -80,7 +80,7 @@ export class ClusterRuntime {
         break;
       }
       default: {
-        // ROUND_ROBIN (and PASSTHROUGH, which has no endpoints of its own here).
+        // ROUND_ROBIN (and PASSTHROUGH, which has no endpoints of its own here; RING_HASH and MAGLEV until hashing is implemented).
         const i = this.rr >= n ? 0 : this.rr;
         this.rr = i + 1;
         ep = eps[i] as EndpointRuntime;

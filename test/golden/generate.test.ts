@@ -40,6 +40,39 @@ for (const [name, files] of SCENARIOS) {
   });
 }
 
+// The reviews rule with a traffic policy at each level: top level, a subset section, a subset port-level entry.
+const REVIEWS_TRAFFIC_POLICY = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy:
+    loadBalancer: {simple: LEAST_REQUEST}
+    connectionPool:
+      tcp: {maxConnections: 100, connectTimeout: 30ms}
+      http: {http1MaxPendingRequests: 1, maxRequestsPerConnection: 1}
+    outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 3m}
+  subsets:
+  - name: v1
+    labels: {version: v1}
+  - name: v2
+    labels: {version: v2}
+    trafficPolicy:
+      loadBalancer:
+        consistentHash: {httpHeaderName: end-user, maglev: {tableSize: 1031}}
+  - name: v3
+    labels: {version: v3}
+    trafficPolicy:
+      portLevelSettings:
+      - port: {number: 9080}
+        loadBalancer: {simple: RANDOM}
+`;
+
+test('golden: productpage sidecar, reviews traffic policy', () => {
+  golden('productpage-sidecar.reviews-traffic-policy', generateProxyConfig(bookinfoSnapshot(['virtual-service-all-v1.yaml'], REVIEWS_TRAFFIC_POLICY), productpage));
+});
+
 test('golden: ingress gateway with the bookinfo gateway', () => {
   golden('ingressgateway.bookinfo', generateProxyConfig(bookinfoSnapshot([]), gateway));
 });

@@ -1,19 +1,11 @@
 // Clusters and their endpoints for every destination a proxy's routes refer to.
 
-import type { Cluster, ClusterEndpoints, Endpoint, LbPolicy, TrafficPolicy } from '../../api/index.ts';
+import type { Cluster, ClusterEndpoints, Endpoint } from '../../api/index.ts';
 import { labelsMatch, type MeshSnapshot, type ServiceModel } from '../../model/index.ts';
 import { destinationRuleFor } from './destination-rules.ts';
 import { outboundClusterName } from './names.ts';
-import { clientTlsFor, endpointMtls, upstreamTls } from './security.ts';
-
-const LB: Record<string, LbPolicy> = {
-  ROUND_ROBIN: 'ROUND_ROBIN', LEAST_REQUEST: 'LEAST_REQUEST', LEAST_CONN: 'LEAST_REQUEST', RANDOM: 'RANDOM', PASSTHROUGH: 'PASSTHROUGH',
-};
-
-function lbOf(policy: TrafficPolicy | undefined): LbPolicy | undefined {
-  const simple = policy?.loadBalancer?.simple;
-  return simple !== undefined ? LB[simple] : undefined;
-}
+import { endpointMtls, upstreamTls } from './security.ts';
+import { clusterPolicyOf, lbPolicyOf, mergeTrafficPolicy } from './traffic-policy.ts';
 
 function endpointsFor(snap: MeshSnapshot, svc: ServiceModel | undefined, port: number, subsetLabels: Record<string, string> | undefined): Endpoint[] {
   if (!svc) return [];
@@ -63,17 +55,21 @@ export function buildClusters(
     const svc = snap.serviceByHost.get(ref.host);
     const dr = destinationRuleFor(snap, svc, ref.host, proxyNamespace);
     const subset = ref.subset !== undefined ? dr?.spec.subsets?.find((s) => s.name === ref.subset) : undefined;
-    const policy = subset?.trafficPolicy ?? dr?.spec.trafficPolicy;
+    const written = subset?.trafficPolicy ?? dr?.spec.trafficPolicy;
+    // One merge decides every section, TLS included, so they cannot disagree on precedence.
+    const merged = mergeTrafficPolicy(dr?.spec, ref.subset, ref.port);
+    const policy = clusterPolicyOf(merged);
     const cluster: Cluster = {
       name,
       direction: 'outbound',
       service: ref.host,
       port: ref.port,
-      lbPolicy: lbOf(subset?.trafficPolicy) ?? lbOf(dr?.spec.trafficPolicy) ?? 'ROUND_ROBIN',
+      lbPolicy: lbPolicyOf(policy),
     };
     if (ref.subset !== undefined) cluster.subset = ref.subset;
-    if (policy) cluster.trafficPolicy = policy as Record<string, unknown>;
-    const { tls, disabled } = upstreamTls(clientTlsFor(dr?.spec.trafficPolicy, subset?.trafficPolicy, ref.port));
+    if (written) cluster.trafficPolicy = written as Record<string, unknown>;
+    if (policy) cluster.policy = policy;
+    const { tls, disabled } = upstreamTls(merged?.tls);
     if (tls) cluster.tls = tls;
     if (disabled) cluster.tlsDisabled = true;
     clusters.push(cluster);

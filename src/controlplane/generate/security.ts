@@ -6,7 +6,7 @@ import {
   DRY_RUN_ANNOTATION,
   type AuthzPolicyConfig, type ClientTlsSpec, type ExtAuthzProvider, type InboundMtlsMode, type JwtRuleConfig, type MeshExtAuthzProvider,
   type PeerAuthenticationSpec, type PeerMtlsMode, type PolicyTargetReference, type ProxySecurity, type Resource,
-  type TrafficPolicy, type UpstreamTls, type WorkloadSelector,
+  type UpstreamTls, type WorkloadSelector,
 } from '../../api/index.ts';
 import { labelsMatch, resolveShortName, spiffeId, type MeshSnapshot, type PodModel } from '../../model/index.ts';
 
@@ -71,13 +71,6 @@ export function endpointMtls(snap: MeshSnapshot, pod: PodModel, port: number): {
   if (!pod.hasSidecar) return undefined;
   if (inboundMtlsMode(snap, pod, port) === 'DISABLE') return undefined;
   return { identity: spiffeId(snap.trustDomain, pod.namespace, pod.serviceAccount) };
-}
-
-/** The DestinationRule `tls` for a cluster: subset port-level, subset, port-level, then top level. */
-export function clientTlsFor(policy: TrafficPolicy | undefined, subsetPolicy: TrafficPolicy | undefined, port: number): ClientTlsSpec | undefined {
-  const portTls = (p: TrafficPolicy | undefined): ClientTlsSpec | undefined =>
-    p?.portLevelSettings?.find((s) => s.port?.number === port)?.tls;
-  return portTls(subsetPolicy) ?? subsetPolicy?.tls ?? portTls(policy) ?? policy?.tls;
 }
 
 /** DestinationRule TLS as the proxy applies it; `disabled` for mode DISABLE, undefined when auto mTLS decides. */
