@@ -19,6 +19,7 @@ import { UpstreamPools } from './upstream-pool.ts';
 import type { CompiledRoute } from './router.ts';
 import { MeshTls, type IdentitySource } from './mesh-tls.ts';
 import { securityFilters } from './security-filters.ts';
+import { routePolicyFilters } from './route-policy/index.ts';
 import { ListenerTls } from './tls-listener.ts';
 import { createMirrorFilter } from './mirror.ts';
 import { Agent } from 'node:http';
@@ -268,15 +269,18 @@ export class Proxy {
   }
 
   #routeHandler(r: CompiledRoute, compiled: CompiledConfig): Handler {
+    // VirtualService CORS, fault, headers, redirect (terminal), rewrite; none for most routes.
+    const policy = routePolicyFilters(r.routePolicy, r.match === undefined ? { routeName: r.name } : { routeName: r.name, match: r.match });
+    const filters = policy.length === 0 ? ROUTE_FILTERS : [...ROUTE_FILTERS, ...policy];
     if (r.destinations !== null) {
       const mirror = r.mirrors.length === 0 ? null : createMirrorFilter(
         r.mirrors.map((m) => ({ cluster: compiled.clusters.get(m.cluster) ?? null, percentage: m.percentage })),
         { stats: this.stats, log: this.#log, agent: this.#mirrorAgent },
       );
-      return compose(mirror === null ? ROUTE_FILTERS : [...ROUTE_FILTERS, mirror], createForwarder(r, this.stats));
+      return compose(mirror === null ? filters : [...filters, mirror], createForwarder(r, this.stats));
     }
     const { name, directStatus, directBody } = r;
-    return compose(ROUTE_FILTERS, (ex) => {
+    return compose(filters, (ex) => {
       ex.routeName = name;
       ex.directReply(directStatus, directBody);
     });

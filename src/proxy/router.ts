@@ -8,6 +8,7 @@ import { authorityHost } from './http1-parser.ts';
 import type { ClusterRuntime } from './load-balancer.ts';
 import { WeightedClusters } from './load-balancer.ts';
 import { compileStringMatcher } from './string-matcher.ts';
+import { compileRoutePolicy, EMPTY_ROUTE_POLICY, type RoutePolicy } from './route-policy/index.ts';
 
 /** What route matching reads from a request; implemented by live exchanges and by simulation requests. */
 export interface RouteRequestView {
@@ -37,6 +38,10 @@ export class CompiledRoute {
   handler: Handler | null = null;
   /** Mirror targets as configured (cluster names resolved by the live proxy). */
   mirrors: readonly MirrorTarget[] = [];
+  /** `policy`, checked and typed (fault, rewrite, redirect, headers, CORS, timeout, retries). */
+  routePolicy: RoutePolicy = EMPTY_ROUTE_POLICY;
+  /** The match as configured (a `uri` rewrite replaces its path prefix). */
+  match: RouteMatch | undefined = undefined;
 
   constructor(name: string, conditions: readonly Condition[], destinations: WeightedClusters | null, directStatus: number, directBody: string, policy: Record<string, unknown> | undefined) {
     this.name = name;
@@ -195,6 +200,20 @@ function compileRoute(r: Route, where: string, lookup: ClusterLookup, problems: 
     problems.push(`${where} (${r.name}): ${(e as Error).message}`);
     return null;
   }
+  const compiledPolicy = compileRoutePolicy(r.policy);
+  if (compiledPolicy.problems.length > 0) {
+    for (const p of compiledPolicy.problems) problems.push(`${where} (${r.name}): ${p}`);
+    return null;
+  }
+  const route = compileAction(r, where, conditions, lookup, problems);
+  if (route !== null) {
+    route.routePolicy = compiledPolicy.policy;
+    route.match = r.match;
+  }
+  return route;
+}
+
+function compileAction(r: Route, where: string, conditions: Condition[], lookup: ClusterLookup, problems: string[]): CompiledRoute | null {
   if (r.directResponse !== undefined) {
     const s = r.directResponse.status;
     if (!Number.isInteger(s) || s < 200 || s > 599) {
