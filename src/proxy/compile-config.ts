@@ -223,7 +223,10 @@ export function compileConfig(config: ProxyConfig, previous: CompiledConfig | nu
     if (!LB_POLICIES.has(c.lbPolicy)) problems.push(`clusters[${i}] (${c.name}): unknown lbPolicy ${JSON.stringify(c.lbPolicy)}`);
     const rt = new ClusterRuntime(c, endpointsByCluster.get(c.name) ?? []);
     const prev = previous?.clusters.get(c.name);
-    if (prev !== undefined) rt.rr = prev.rr;
+    if (prev !== undefined) {
+      rt.rr = prev.rr;
+      rt.circuit = prev.circuit;
+    }
     clusters.set(c.name, rt);
   });
   const lookup = (name: string) => clusters.get(name) ?? null;

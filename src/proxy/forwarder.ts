@@ -192,6 +192,10 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   #routeTimer: NodeJS.Timeout | null = null;
   #tryTimer: NodeJS.Timeout | null = null;
   #backoffTimer: NodeJS.Timeout | null = null;
+  // Circuit breaking.
+  #inCircuit = false;
+  #waiting = false;
+  #retryOutstanding = false;
 
   constructor(ex: Exchange, cluster: ClusterRuntime, ep: EndpointRuntime, stats: ProxyStats, policy: ForwardPolicy) {
     this.#ex = ex;
@@ -208,30 +212,103 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     ex.setResponseSource(this);
     this.#pool.active++;
     this.#countedActive = true;
+    const limits = this.#cluster.limits;
+    if (limits !== null) {
+      const circuit = this.#cluster.circuit;
+      if (circuit.requests >= limits.maxRequests) {
+        this.#overflow(`http2MaxRequests=${limits.maxRequests}`);
+        return;
+      }
+      circuit.requests++;
+      this.#inCircuit = true;
+    }
     const t = this.#policy.timeoutMs;
     if (t !== null) this.#routeTimer = setTimeout(this.#onRouteTimeout, t);
     this.#try();
   }
 
-  /** Starts a try on the current endpoint: a pooled connection, or a new one. */
+  /** Starts a try on the current endpoint: a pooled connection, or a new one (circuit breaker permitting). */
   #try(): void {
-    const pt = this.#policy.retry.perTryTimeoutMs;
-    if (pt !== null) this.#tryTimer = setTimeout(this.#onTryTimeout, pt);
     const idle = this.#pool.takeIdle(this);
     if (idle !== null) {
+      this.#armTry();
       this.#stats.upstreamReused++;
       this.#conn = idle;
       this.#send(idle);
-    } else {
-      this.#conn = this.#pool.connect(this);
+      return;
     }
+    const limits = this.#cluster.limits;
+    if (limits !== null) {
+      const circuit = this.#cluster.circuit;
+      if (circuit.connections >= limits.maxConnections) {
+        // Wait for a connection of this cluster to be freed, if the pending queue has room.
+        if (circuit.pending >= limits.maxPending) {
+          this.#overflow(`maxConnections=${limits.maxConnections}, http1MaxPendingRequests=${limits.maxPending}`);
+          return;
+        }
+        circuit.pending++;
+        this.#waiting = true;
+        circuit.waiters.push(this.#wakeUp);
+        return;
+      }
+      circuit.connections++;
+      this.#armTry();
+      const conn = this.#pool.connect(this);
+      conn.circuit = circuit;
+      this.#conn = conn;
+      return;
+    }
+    this.#armTry();
+    this.#conn = this.#pool.connect(this);
   }
 
+  #armTry(): void {
+    const pt = this.#policy.retry.perTryTimeoutMs;
+    if (pt !== null && this.#tryTimer === null) this.#tryTimer = setTimeout(this.#onTryTimeout, pt);
+  }
+
+  #wakeUp = (): void => {
+    this.#waiting = false;
+    this.#cluster.circuit.pending--;
+    if (this.#aborted || this.#state === R_DONE || this.#ex.closed) {
+      this.#cluster.circuit.wake();
+      return;
+    }
+    this.#try();
+  };
+
+  /** Circuit breaker open: 503 UO at once, saying which limit. */
+  #overflow(limit: string): void {
+    this.#aborted = true;
+    this.#state = R_DONE;
+    this.#clearTimers();
+    this.#release();
+    const ex = this.#ex;
+    ex.setResponseSource(null);
+    ex.localReply(503, ResponseFlag.UpstreamOverflow, `circuit breaker open: ${limit} on ${this.#cluster.name}`);
+  }
+
+  /** The request is over: timers cleared, its place in the circuit breaker given back. */
   #clearTimers(): void {
     if (this.#routeTimer !== null) clearTimeout(this.#routeTimer);
     if (this.#tryTimer !== null) clearTimeout(this.#tryTimer);
     if (this.#backoffTimer !== null) clearTimeout(this.#backoffTimer);
     this.#routeTimer = this.#tryTimer = this.#backoffTimer = null;
+    const circuit = this.#cluster.circuit;
+    if (this.#waiting) {
+      this.#waiting = false;
+      circuit.pending--;
+      const i = circuit.waiters.indexOf(this.#wakeUp);
+      if (i !== -1) circuit.waiters.splice(i, 1);
+    }
+    if (this.#retryOutstanding) {
+      this.#retryOutstanding = false;
+      circuit.retries--;
+    }
+    if (this.#inCircuit) {
+      this.#inCircuit = false;
+      circuit.requests--;
+    }
   }
 
   /**
@@ -246,6 +323,13 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     const rs = (this.#retry ??= new RetryState(this.#policy.retry));
     rs.tried(this.#ep);
     if (!rs.shouldRetry(f, replayable)) return false;
+    const limits = this.#cluster.limits;
+    if (limits !== null && !this.#retryOutstanding) {
+      // maxRetries: retries outstanding across the cluster.
+      if (this.#cluster.circuit.retries >= limits.maxRetries) return false;
+      this.#cluster.circuit.retries++;
+      this.#retryOutstanding = true;
+    }
     const next = rs.next(this.#cluster);
     if (next === null || next.pool === null) return false;
     const conn = this.#conn;
@@ -486,7 +570,8 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     this.#conn = null;
     this.#ex.setResponseSource(null);
     if (conn !== null) {
-      if (this.#reusable && this.#requestSent && !conn.closed) this.#pool.release(conn);
+      const perConn = this.#cluster.limits?.maxRequestsPerConnection ?? 0;
+      if (this.#reusable && this.#requestSent && !conn.closed && (perConn === 0 || conn.uses + 1 < perConn)) this.#pool.release(conn);
       else conn.destroy();
     }
     this.#ex.respondEnd();

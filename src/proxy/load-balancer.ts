@@ -43,18 +43,60 @@ export class EndpointRuntime {
   }
 }
 
+/** DestinationRule connectionPool limits of a cluster (circuit breaking); Infinity when unset. */
+export interface ClusterLimits {
+  maxConnections: number;
+  maxPending: number;
+  maxRequests: number;
+  /** 0: unlimited. */
+  maxRequestsPerConnection: number;
+  maxRetries: number;
+}
+
+/** A cluster's circuit-breaker counters; kept across config versions with the cluster's name. */
+export class CircuitState {
+  connections = 0;
+  pending = 0;
+  requests = 0;
+  retries = 0;
+  readonly waiters: (() => void)[] = [];
+
+  /** Lets the oldest waiting request try again (a connection was freed or closed). */
+  wake(): void {
+    const w = this.waiters.shift();
+    if (w !== undefined) w();
+  }
+}
+
+function limitsOf(c: Cluster): ClusterLimits | null {
+  const pool = c.policy?.connectionPool;
+  if (pool === undefined) return null;
+  const n = (v: number | undefined) => (typeof v === 'number' && v > 0 ? v : Infinity);
+  return {
+    maxConnections: n(pool.tcp?.maxConnections),
+    maxPending: n(pool.http?.http1MaxPendingRequests),
+    maxRequests: n(pool.http?.http2MaxRequests),
+    maxRequestsPerConnection: pool.http?.maxRequestsPerConnection ?? 0,
+    maxRetries: n(pool.http?.maxRetries),
+  };
+}
+
 export class ClusterRuntime {
   readonly name: string;
   readonly lbPolicy: LbPolicy;
   readonly endpoints: readonly EndpointRuntime[];
   /** Next round-robin index. */
   rr = 0;
+  /** Connection pool limits, or null when the DestinationRule sets none. */
+  readonly limits: ClusterLimits | null;
+  circuit = new CircuitState();
   readonly #random: () => number;
 
   constructor(c: Cluster, endpoints: readonly EndpointRuntime[], random: () => number = Math.random) {
     this.name = c.name;
     this.lbPolicy = c.lbPolicy;
     this.endpoints = endpoints;
+    this.limits = limitsOf(c);
     this.#random = random;
   }
 

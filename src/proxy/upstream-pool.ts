@@ -7,7 +7,7 @@ import { connect, Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Logger } from '../shared/index.ts';
 import { clock, type ConnectionRegistry } from './connection-registry.ts';
-import type { EndpointPoolRef, EndpointTls } from './load-balancer.ts';
+import type { CircuitState, EndpointPoolRef, EndpointTls } from './load-balancer.ts';
 import type { MeshTls, UpstreamTlsContext } from './mesh-tls.ts';
 import { OutBuffer } from './out-buffer.ts';
 import type { ProxyStats } from './stats.ts';
@@ -37,6 +37,8 @@ export class UpstreamConn {
   connected = false;
   /** Requests this connection has carried (0 while the first one is in flight). */
   uses = 0;
+  /** The circuit breaker this connection counts against (its cluster's), if any. */
+  circuit: CircuitState | null = null;
   idleSince = 0;
   /** Where request heads are written. */
   readonly out = new OutBuffer();
@@ -234,10 +236,17 @@ export class EndpointPool implements EndpointPoolRef {
     c.idleSince = clock.now;
     c.resume(); // Read while idle, so a close by the upstream is noticed at once.
     this.#idle.push(c);
+    c.circuit?.wake();
   }
 
   connClosed(c: UpstreamConn): void {
     this.open--;
+    const circuit = c.circuit;
+    if (circuit !== null) {
+      c.circuit = null;
+      circuit.connections--;
+      circuit.wake();
+    }
     this.#stats.upstreamConnectionsActive--;
     const i = this.#idle.indexOf(c);
     if (i !== -1) this.#idle.splice(i, 1);
