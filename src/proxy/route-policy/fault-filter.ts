@@ -2,7 +2,8 @@
 // of requests. The only filter here that waits: the request is held on a timer and dropped if the
 // client leaves meanwhile.
 
-import type { Exchange } from '../exchange.ts';
+import { BodyKind, type Exchange } from '../exchange.ts';
+import { parseResponseHead, type Http1Head } from '../http1-parser.ts';
 import type { Filter, Handler } from '../filter.ts';
 import { ResponseFlag } from '../response-flags.ts';
 import type { FaultAbort, FaultPolicy } from './compile.ts';
@@ -23,8 +24,9 @@ export function faultFilter(f: FaultPolicy, opts: FaultOptions = {}): Filter {
   const random = opts.random ?? Math.random;
   const hit = (pct: number): boolean => pct >= 100 || (pct > 0 && random() * 100 < pct);
   const { delay, abort } = f;
+  const grpcHead = abort !== null && abort.grpcStatus !== null ? grpcAbortHead(abort.grpcStatus) : null;
   return (next) => {
-    const afterDelay: Handler = abort === null ? next : (ex) => (hit(abort.percentage) ? abortReply(ex, abort) : next(ex));
+    const afterDelay: Handler = abort === null ? next : (ex) => (hit(abort.percentage) ? abortReply(ex, abort, grpcHead) : next(ex));
     if (delay === null) return afterDelay;
     return (ex) => {
       if (!hit(delay.percentage)) return afterDelay(ex);
@@ -43,13 +45,21 @@ export function faultFilter(f: FaultPolicy, opts: FaultOptions = {}): Filter {
   };
 }
 
-function abortReply(ex: Exchange, a: FaultAbort): void {
-  if (a.httpStatus !== null) return ex.localReply(a.httpStatus, ResponseFlag.FaultInjected, FAULT_ABORT_BODY);
-  // gRPC: a trailers-only style answer, HTTP 200 with the status in grpc-status.
+function abortReply(ex: Exchange, a: FaultAbort, grpcHead: Http1Head | null): void {
+  if (grpcHead === null) return ex.localReply(a.httpStatus ?? 500, ResponseFlag.FaultInjected, FAULT_ABORT_BODY);
   addFlag(ex, ResponseFlag.FaultInjected);
-  ex.directReply(200, '', [
-    ['content-type', 'application/grpc'],
-    ['grpc-status', String(a.grpcStatus)],
-    ['grpc-message', FAULT_ABORT_BODY],
-  ]);
+  ex.respondHead({ status: 200, head: grpcHead, bodyKind: BodyKind.Length, contentLength: 0 });
+  ex.respondEnd();
+}
+
+/**
+ * A gRPC abort: HTTP 200 with the status in grpc-status and no body. Sent as a response head
+ * (parsed once here) rather than a local reply, whose content-type is text/plain.
+ */
+function grpcAbortHead(code: number): Http1Head {
+  const raw = Buffer.from(
+    `HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ngrpc-status: ${code}\r\ngrpc-message: ${FAULT_ABORT_BODY}\r\ncontent-length: 0\r\n\r\n`,
+    'latin1',
+  );
+  return parseResponseHead(raw, 0, raw.length);
 }

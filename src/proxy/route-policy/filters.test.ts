@@ -42,9 +42,11 @@ describe('fault', () => {
     const ex = through({ fault: { abort: { grpcStatus: 'UNAVAILABLE' } } });
     assert.equal(ex.status, 200);
     assert.equal(ex.body, '');
-    assert.equal(ex.replyHeader('content-type'), 'application/grpc');
-    assert.equal(ex.replyHeader('grpc-status'), '14');
+    assert.equal(ex.responseHeaders['content-type'], 'application/grpc');
+    assert.equal(ex.responseHeaders['grpc-status'], '14');
+    assert.equal(ex.responseHeaders['grpc-message'], 'fault filter abort');
     assert.equal(ex.flags, 'FI');
+    assert.equal(ex.passed, false);
   });
 
   test('abort percentage: random()*100 < percentage aborts; 0% never, absent = 100%', () => {

@@ -63,6 +63,7 @@ describe('route policy through a sidecar', () => {
     const { out } = await sidecar(t);
     const r = await send(out, `${SVC}/grpc`);
     assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], 'application/grpc');
     assert.equal(r.headers['grpc-status'], '14');
     assert.equal(r.body.length, 0);
   });
