@@ -19,7 +19,7 @@ import type { OutBuffer } from './out-buffer.ts';
 import { ResponseFlag } from './response-flags.ts';
 import { UUID_LENGTH, writeUuidV4 } from './request-id.ts';
 import type { CompiledRoute } from './router.ts';
-import { forwardPolicyOf, type ForwardPolicy, retriable, RetryState, type TryFailure } from './retry.ts';
+import { type ForwardPolicy, retriable, RetryState, type TryFailure } from './retry.ts';
 import type { ProxyStats } from './stats.ts';
 import type { EndpointPool, UpstreamConn, UpstreamOwner } from './upstream-pool.ts';
 
@@ -28,7 +28,7 @@ export function createForwarder(route: CompiledRoute, stats: ProxyStats): Handle
   const dest = route.destinations;
   if (dest === null) throw new Error('createForwarder: route has no destinations');
   const routeName = route.name;
-  const policy = forwardPolicyOf(route.policy);
+  const policy: ForwardPolicy = { timeoutMs: route.routePolicy.timeoutMs, retry: route.routePolicy.retries };
   if (dest.names.length === 0) {
     return (ex) => {
       ex.routeName = routeName;

@@ -6,8 +6,15 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { ProxyConfig } from '../api/index.ts';
-import { DEFAULT_RETRY, forwardPolicyOf, retriable, RetryState } from './retry.ts';
+import { retriable, RetryState } from './retry.ts';
+import { compileRoutePolicy, DEFAULT_RETRY_POLICY as DEFAULT_RETRY } from './route-policy/index.ts';
 import { closedPort, fwd, makeConfig, send, startTestProxy, startUpstream, table, type Upstream } from './test-support.ts';
+
+/** Timeout and retries as the forwarder gets them from a route's compiled policy. */
+function forwardPolicyOf(raw: Record<string, unknown> | undefined) {
+  const c = compileRoutePolicy(raw);
+  return { timeoutMs: c.policy.timeoutMs, retry: c.policy.retries };
+}
 
 test('retryOn conditions, Istio defaults, and the policy read from a VirtualService route', () => {
   assert.equal(retriable(DEFAULT_RETRY, { kind: 'connect-failure' }), true);

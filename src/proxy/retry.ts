@@ -3,16 +3,10 @@
 // overall deadline. The forwarder asks `decide` at each failure point; this owns no sockets.
 
 import type { ClusterRuntime, EndpointRuntime } from './load-balancer.ts';
+import type { RetryPolicy } from './route-policy/index.ts';
 
-export interface RetrySettings {
-  /** Retries after the first try; 0 disables. */
-  attempts: number;
-  perTryTimeoutMs: number | null;
-  retryOn: readonly string[];
-  retriableStatusCodes: readonly number[];
-  retryIgnorePreviousHosts: boolean;
-  backoffBaseMs: number;
-}
+/** What retrying reads of a route's retry policy (compiled with the route's other policy). */
+export type RetrySettings = Pick<RetryPolicy, 'attempts' | 'perTryTimeoutMs' | 'retryOn' | 'retriableStatusCodes' | 'retryIgnorePreviousHosts' | 'backoffBaseMs'>;
 
 export interface ForwardPolicy {
   /** Route timeout (whole request, retries included); null: none. */
@@ -20,17 +14,6 @@ export interface ForwardPolicy {
   retry: RetrySettings;
 }
 
-/** What Istio programs when a route says nothing about retries. */
-export const DEFAULT_RETRY: RetrySettings = {
-  attempts: 2,
-  perTryTimeoutMs: null,
-  retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes'],
-  retriableStatusCodes: [503],
-  retryIgnorePreviousHosts: true,
-  backoffBaseMs: 25,
-};
-
-export const DEFAULT_FORWARD_POLICY: ForwardPolicy = { timeoutMs: null, retry: DEFAULT_RETRY };
 
 /** Where a try failed. */
 export type TryFailure =
@@ -113,41 +96,4 @@ export class RetryState {
     const cap = Math.min(base * 2 ** (this.retries - 1), base * 10);
     return Math.floor(random() * cap);
   }
-}
-
-function durationMs(v: unknown): number | null {
-  if (typeof v !== 'string') return null;
-  const m = /^(\d+(?:\.\d+)?)(h|m|s|ms|us|µs|ns)$/.exec(v.trim());
-  if (m === null) return null;
-  const n = Number(m[1]);
-  const unit = m[2];
-  const ms = unit === 'h' ? n * 3_600_000 : unit === 'm' ? n * 60_000 : unit === 's' ? n * 1000 : unit === 'ms' ? n : unit === 'ns' ? n / 1e6 : n / 1000;
-  return ms > 0 ? ms : null;
-}
-
-/** The timeout and retries of a VirtualService http route as carried in `Route.policy`. */
-export function forwardPolicyOf(policy: Record<string, unknown> | undefined): ForwardPolicy {
-  if (policy === undefined) return DEFAULT_FORWARD_POLICY;
-  const timeoutMs = durationMs(policy['timeout']);
-  const r = policy['retries'];
-  let retry = DEFAULT_RETRY;
-  if (r !== null && typeof r === 'object' && !Array.isArray(r)) {
-    const o = r as Record<string, unknown>;
-    const attempts = typeof o['attempts'] === 'number' && o['attempts'] >= 0 ? Math.floor(o['attempts']) : 0;
-    // Without retryOn, Istio's default conditions (and 503 as the retriable status code).
-    const given = typeof o['retryOn'] === 'string';
-    const list = given ? (o['retryOn'] as string).split(',').map((x) => x.trim()).filter((x) => x !== '') : [...DEFAULT_RETRY.retryOn];
-    const codes = given ? list.filter((x) => /^\d{3}$/.test(x)).map(Number) : [...DEFAULT_RETRY.retriableStatusCodes];
-    retry = {
-      attempts,
-      perTryTimeoutMs: durationMs(o['perTryTimeout']),
-      // Status codes in retryOn mean retriable-status-codes with those codes.
-      retryOn: codes.length > 0 ? [...list, 'retriable-status-codes'] : list,
-      retriableStatusCodes: codes,
-      retryIgnorePreviousHosts: o['retryIgnorePreviousHosts'] !== false,
-      backoffBaseMs: durationMs(o['backoff']) ?? 25,
-    };
-  }
-  if (timeoutMs === null && retry === DEFAULT_RETRY) return DEFAULT_FORWARD_POLICY;
-  return { timeoutMs, retry };
 }
