@@ -158,7 +158,7 @@ export function routesFromVirtualService(vs: Resource<VirtualServiceSpec>, ctx: 
       }
       if (policy) route.policy = policy;
       if (mirrors.length > 0) route.mirrors = mirrors;
-      // Redirect and delegate routes are kept for later features; without an action the proxy answers 404.
+      // Redirect routes are answered by the proxy's route filters; delegate routes are a later feature.
       out.push(route);
     });
   });
