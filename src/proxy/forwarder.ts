@@ -158,6 +158,8 @@ function connectFailure(err: Error | null): string {
   return code.startsWith('ERR_') ? `${code}: ${err.message}` : code;
 }
 
+const LOCAL_FAILURE = { kind: 'local-failure' } as const;
+
 const R_HEAD = 0;
 const R_BODY = 1;
 const R_DONE = 2;
@@ -529,6 +531,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   #startResponse(head: Http1Head): number {
     const ex = this.#ex;
     const status = head.status;
+    this.#cluster.report(this.#ep, { kind: 'status', status });
     if (status >= 400 && this.#policy.retry.attempts > 0) {
       const f: TryFailure = { kind: 'status', status, grpcStatus: null };
       if (retriable(this.#policy.retry, f) && this.#retryAfter(f)) return R_RETRY;
@@ -594,6 +597,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     const ex = this.#ex;
     if (!connected) {
       this.#stats.upstreamConnectFailures++;
+      this.#cluster.report(this.#ep, LOCAL_FAILURE);
       // Connect failure: retried on another endpoint when the route's retry policy says so
       // (Istio's default does: connect-failure, 2 retries, a different host each time).
       if (this.#retryAfter({ kind: 'connect-failure' })) return;
@@ -612,6 +616,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
       this.#conn = this.#pool.connect(this);
       return;
     }
+    if (this.#state === R_HEAD) this.#cluster.report(this.#ep, LOCAL_FAILURE);
     if (this.#state === R_HEAD && this.#retryAfter({ kind: 'reset' })) return;
     this.#clearTimers();
     this.#release();

@@ -2,7 +2,7 @@
 // A cluster that persists across config versions keeps its round-robin cursor, so a push does
 // not send the next burst of requests to the first endpoint again.
 
-import type { Cluster, Endpoint, LbPolicy, UpstreamTls } from '../api/index.ts';
+import type { Cluster, ClusterOutlierDetection, Endpoint, LbPolicy, UpstreamTls } from '../api/index.ts';
 
 /** TLS to an endpoint: mesh mTLS (ISTIO_MUTUAL, expecting one of `identities`) or origination from files. */
 export interface EndpointTls {
@@ -68,6 +68,82 @@ export class CircuitState {
   }
 }
 
+/** One endpoint's passive health, kept across config versions by endpoint key. */
+export class OutlierState {
+  consecutive5xx = 0;
+  consecutiveGateway = 0;
+  consecutiveLocal = 0;
+  /** Times ejected so far (each ejection lasts baseEjectionTime times this). */
+  ejections = 0;
+  /** `Date.now()` until which the endpoint takes no traffic; 0 when not ejected. */
+  ejectedUntil = 0;
+}
+
+/** How a try ended, as outlier detection counts it. */
+export type TryOutcome = { kind: 'status'; status: number } | { kind: 'local-failure' };
+
+/** Outlier detection for one cluster: counts consecutive errors per endpoint and ejects. */
+export class OutlierDetector {
+  readonly cfg: ClusterOutlierDetection;
+  readonly states = new Map<string, OutlierState>();
+  /** Endpoints ejected, total (for stats). */
+  ejectionsTotal = 0;
+
+  constructor(cfg: ClusterOutlierDetection, previous: OutlierDetector | null) {
+    this.cfg = cfg;
+    if (previous !== null) for (const [k, v] of previous.states) this.states.set(k, v);
+  }
+
+  state(key: string): OutlierState {
+    let s = this.states.get(key);
+    if (s === undefined) {
+      s = new OutlierState();
+      this.states.set(key, s);
+    }
+    return s;
+  }
+
+  ejected(key: string, now: number): boolean {
+    const s = this.states.get(key);
+    return s !== undefined && s.ejectedUntil > now;
+  }
+
+  /** Records a try's outcome; ejects the endpoint when a consecutive-error threshold is reached. */
+  report(ep: EndpointRuntime, o: TryOutcome, endpoints: readonly EndpointRuntime[], now: number): void {
+    const c = this.cfg;
+    const s = this.state(ep.key);
+    let trip = false;
+    if (o.kind === 'local-failure') {
+      s.consecutiveLocal++;
+      if (c.splitExternalLocalOriginErrors) trip = c.consecutiveLocalOriginFailures > 0 && s.consecutiveLocal >= c.consecutiveLocalOriginFailures;
+      else {
+        // Without the split, a connect failure or reset counts as a 5xx (and a gateway error).
+        s.consecutive5xx++;
+        s.consecutiveGateway++;
+        trip = (c.consecutive5xxErrors > 0 && s.consecutive5xx >= c.consecutive5xxErrors) || (c.consecutiveGatewayErrors > 0 && s.consecutiveGateway >= c.consecutiveGatewayErrors);
+      }
+    } else if (o.status >= 500) {
+      s.consecutive5xx++;
+      const gw = o.status === 502 || o.status === 503 || o.status === 504;
+      s.consecutiveGateway = gw ? s.consecutiveGateway + 1 : 0;
+      trip = (c.consecutive5xxErrors > 0 && s.consecutive5xx >= c.consecutive5xxErrors) || (gw && c.consecutiveGatewayErrors > 0 && s.consecutiveGateway >= c.consecutiveGatewayErrors);
+    } else {
+      s.consecutive5xx = 0;
+      s.consecutiveGateway = 0;
+      s.consecutiveLocal = 0;
+    }
+    if (!trip || s.ejectedUntil > now) return;
+    // maxEjectionPercent bounds how many are out at once, but one host can always be ejected (as Envoy does).
+    const out = endpoints.filter((e) => this.ejected(e.key, now)).length;
+    const max = Math.max(1, Math.floor((endpoints.length * c.maxEjectionPercent) / 100));
+    if (out >= max) return;
+    s.ejections++;
+    s.ejectedUntil = now + c.baseEjectionTimeMs * s.ejections;
+    s.consecutive5xx = s.consecutiveGateway = s.consecutiveLocal = 0;
+    this.ejectionsTotal++;
+  }
+}
+
 function limitsOf(c: Cluster): ClusterLimits | null {
   const pool = c.policy?.connectionPool;
   if (pool === undefined) return null;
@@ -90,6 +166,8 @@ export class ClusterRuntime {
   /** Connection pool limits, or null when the DestinationRule sets none. */
   readonly limits: ClusterLimits | null;
   circuit = new CircuitState();
+  /** Passive health checking, when the DestinationRule asks for it. */
+  outliers: OutlierDetector | null;
   readonly #random: () => number;
 
   constructor(c: Cluster, endpoints: readonly EndpointRuntime[], random: () => number = Math.random) {
@@ -97,12 +175,35 @@ export class ClusterRuntime {
     this.lbPolicy = c.lbPolicy;
     this.endpoints = endpoints;
     this.limits = limitsOf(c);
+    this.outliers = c.policy?.outlierDetection !== undefined ? new OutlierDetector(c.policy.outlierDetection, null) : null;
     this.#random = random;
+  }
+
+  /** Reports a try's outcome to outlier detection (no-op without it). */
+  report(ep: EndpointRuntime, o: TryOutcome): void {
+    this.outliers?.report(ep, o, this.endpoints, Date.now());
   }
 
   /** Picks an endpoint, or null when there is none. `avoid` is skipped when another exists (connect retry). */
   pick(avoid: EndpointRuntime | null = null): EndpointRuntime | null {
-    const eps = this.endpoints;
+    const od = this.outliers;
+    if (od !== null && od.states.size > 0) return this.#pickHealthy(od, avoid);
+    return this.#pick(this.endpoints, avoid);
+  }
+
+  /**
+   * Ejected endpoints take no traffic, unless fewer than minHealthPercent (or none) would be
+   * left: then every endpoint is used (Envoy's panic mode).
+   */
+  #pickHealthy(od: OutlierDetector, avoid: EndpointRuntime | null): EndpointRuntime | null {
+    const now = Date.now();
+    const healthy = this.endpoints.filter((e) => !od.ejected(e.key, now));
+    const pct = this.endpoints.length === 0 ? 0 : (healthy.length * 100) / this.endpoints.length;
+    if (healthy.length === 0 || pct < od.cfg.minHealthPercent) return this.#pick(this.endpoints, avoid);
+    return this.#pick(healthy, avoid);
+  }
+
+  #pick(eps: readonly EndpointRuntime[], avoid: EndpointRuntime | null): EndpointRuntime | null {
     const n = eps.length;
     if (n === 0) return null;
     if (n === 1) {
