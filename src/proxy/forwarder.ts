@@ -9,6 +9,7 @@
 //   body → one retry on a fresh connection (the classic keep-alive race), else 503 UC;
 // - malformed response → 502 UPE; failure after the response head was sent → downstream reset.
 
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ChunkedDecoder } from './chunked-decoder.ts';
 import { BodyKind, type Exchange, type RequestBodySink, type ResponseSource } from './exchange.ts';
@@ -45,7 +46,7 @@ export function createForwarder(route: CompiledRoute, stats: ProxyStats): Handle
       ex.localReply(503, ResponseFlag.NoClusterFound, `cluster ${JSON.stringify(name)} not found`);
       return;
     }
-    const ep = cluster.pick();
+    const ep = cluster.hash === null ? cluster.pick() : pickByHash(cluster, ex);
     if (ep === null) {
       ex.localReply(503, ResponseFlag.NoHealthyUpstream, `no healthy upstream for cluster ${JSON.stringify(name)}`);
       return;
@@ -62,6 +63,28 @@ function editsName(edits: ReadonlyMap<string, string | null>, head: Http1Head, k
     if (name.length === n && head.buf.toString('latin1', start, start + n) === name) return true;
   }
   return false;
+}
+
+/**
+ * Consistent hashing: the key from the request; with an httpCookie policy that has a ttl and a
+ * request without the cookie, a new cookie value is made, used, and set on the response.
+ */
+function pickByHash(cluster: ClusterRuntime, ex: Exchange): EndpointRuntime | null {
+  const policy = (cluster.hash as NonNullable<ClusterRuntime['hash']>).policy;
+  const cookie = policy.httpCookie;
+  if (cookie !== undefined && cookie.ttlMs !== undefined && hashKeyMissing(ex, cookie.name)) {
+    const value = randomBytes(8).toString('hex');
+    const maxAge = cookie.ttlMs > 0 ? `; Max-Age=${Math.ceil(cookie.ttlMs / 1000)}` : '';
+    ex.responseHeaderOps.addHeader('set-cookie', `${cookie.name}=${value}; Path=${cookie.path ?? '/'}${maxAge}; HttpOnly`);
+    return cluster.pickFor(ex, value);
+  }
+  return cluster.pickFor(ex);
+}
+
+function hashKeyMissing(ex: Exchange, name: string): boolean {
+  const c = ex.header('cookie');
+  if (c === undefined) return true;
+  return !c.split(';').some((p) => p.trim().startsWith(`${name}=`));
 }
 
 /** Per-field keep flags while a request head is built (scratch: heads are built synchronously). */

@@ -2,7 +2,8 @@
 // A cluster that persists across config versions keeps its round-robin cursor, so a push does
 // not send the next burst of requests to the first endpoint again.
 
-import type { Cluster, ClusterOutlierDetection, Endpoint, LbPolicy, UpstreamTls } from '../api/index.ts';
+import type { Cluster, ClusterOutlierDetection, ConsistentHashPolicy, Endpoint, LbPolicy, UpstreamTls } from '../api/index.ts';
+import { buildHashTable, hash32, hashKey, type HashRequest, type HashTable } from './consistent-hash.ts';
 
 /** TLS to an endpoint: mesh mTLS (ISTIO_MUTUAL, expecting one of `identities`) or origination from files. */
 export interface EndpointTls {
@@ -168,6 +169,8 @@ export class ClusterRuntime {
   circuit = new CircuitState();
   /** Passive health checking, when the DestinationRule asks for it. */
   outliers: OutlierDetector | null;
+  /** Consistent hashing (RING_HASH, MAGLEV): the policy and its table; null otherwise. */
+  readonly hash: { policy: ConsistentHashPolicy; table: HashTable | null } | null;
   readonly #random: () => number;
 
   constructor(c: Cluster, endpoints: readonly EndpointRuntime[], random: () => number = Math.random) {
@@ -176,7 +179,25 @@ export class ClusterRuntime {
     this.endpoints = endpoints;
     this.limits = limitsOf(c);
     this.outliers = c.policy?.outlierDetection !== undefined ? new OutlierDetector(c.policy.outlierDetection, null) : null;
+    const ch = c.policy?.loadBalancer?.consistentHash;
+    this.hash = ch !== undefined ? { policy: ch, table: buildHashTable(ch, endpoints) } : null;
     this.#random = random;
+  }
+
+  /**
+   * Picks by the request's hash key when the cluster hashes (skipping ejected endpoints);
+   * `key` overrides the key read from the request (a cookie the proxy is about to set).
+   */
+  pickFor(req: HashRequest, key?: string): EndpointRuntime | null {
+    const h = this.hash;
+    if (h === null || h.table === null) return this.pick();
+    const k = key ?? hashKey(h.policy, req);
+    if (k === null) return this.pick();
+    const od = this.outliers;
+    const now = Date.now();
+    const eps = this.endpoints;
+    const i = h.table.lookup(hash32(k), (j) => od !== null && od.ejected((eps[j] as EndpointRuntime).key, now));
+    return eps[i] ?? null;
   }
 
   /** Reports a try's outcome to outlier detection (no-op without it). */
@@ -223,7 +244,7 @@ export class ClusterRuntime {
         break;
       }
       default: {
-        // ROUND_ROBIN (and PASSTHROUGH, which has no endpoints of its own here; RING_HASH and MAGLEV until hashing is implemented).
+        // ROUND_ROBIN (and PASSTHROUGH, which has no endpoints of its own here; RING_HASH and MAGLEV when a request has no hash key).
         const i = this.rr >= n ? 0 : this.rr;
         this.rr = i + 1;
         ep = eps[i] as EndpointRuntime;
