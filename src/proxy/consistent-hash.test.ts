@@ -17,7 +17,7 @@ for (const [name, policy] of [['ring hash', { ringHash: { minimumRingSize: 1024 
     let moved = 0;
     for (let k = 0; k < 4000; k++) {
       const h = hash32(`user-${k}`);
-      const a = four.lookup(h, never);
+      const a: number = four.lookup(h, never);
       assert.equal(four.lookup(h, never), a);
       counts[a] = (counts[a] ?? 0) + 1;
       // Keys not on the removed endpoint (index 3) should mostly stay where they were.

@@ -237,10 +237,10 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     ex.setResponseSource(this);
     this.#pool.active++;
     this.#countedActive = true;
-    const limits = this.#cluster.limits;
-    if (limits !== null) {
+    if (this.#cluster.counted) {
+      const limits = this.#cluster.limits;
       const circuit = this.#cluster.circuit;
-      if (circuit.requests >= limits.maxRequests) {
+      if (limits !== null && circuit.requests >= limits.maxRequests) {
         this.#overflow(`http2MaxRequests=${limits.maxRequests}`);
         return;
       }
@@ -348,10 +348,9 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     const rs = (this.#retry ??= new RetryState(this.#policy.retry));
     rs.tried(this.#ep);
     if (!rs.shouldRetry(f, replayable)) return false;
-    const limits = this.#cluster.limits;
-    if (limits !== null && !this.#retryOutstanding) {
-      // maxRetries: retries outstanding across the cluster.
-      if (this.#cluster.circuit.retries >= limits.maxRetries) return false;
+    if (this.#cluster.counted && !this.#retryOutstanding) {
+      // maxRetries and the retry budget: retries outstanding across the cluster.
+      if (!this.#cluster.retryAllowed()) return false;
       this.#cluster.circuit.retries++;
       this.#retryOutstanding = true;
     }

@@ -166,6 +166,10 @@ export class ClusterRuntime {
   rr = 0;
   /** Connection pool limits, or null when the DestinationRule sets none. */
   readonly limits: ClusterLimits | null;
+  /** `retryBudget`: retries in flight may be at most this share of requests in flight (at least the minimum). */
+  readonly retryBudget: { percent: number; minRetryConcurrency: number } | null;
+  /** Whether requests and retries in flight are counted (limits or a retry budget). */
+  readonly counted: boolean;
   circuit = new CircuitState();
   /** Passive health checking, when the DestinationRule asks for it. */
   outliers: OutlierDetector | null;
@@ -178,6 +182,8 @@ export class ClusterRuntime {
     this.lbPolicy = c.lbPolicy;
     this.endpoints = endpoints;
     this.limits = limitsOf(c);
+    this.retryBudget = c.policy?.retryBudget ?? null;
+    this.counted = this.limits !== null || this.retryBudget !== null;
     this.outliers = c.policy?.outlierDetection !== undefined ? new OutlierDetector(c.policy.outlierDetection, null) : null;
     const ch = c.policy?.loadBalancer?.consistentHash;
     this.hash = ch !== undefined ? { policy: ch, table: buildHashTable(ch, endpoints) } : null;
@@ -198,6 +204,15 @@ export class ClusterRuntime {
     const eps = this.endpoints;
     const i = h.table.lookup(hash32(k), (j) => od !== null && od.ejected((eps[j] as EndpointRuntime).key, now));
     return eps[i] ?? null;
+  }
+
+  /** Whether one more retry fits the cluster's maxRetries and retry budget. */
+  retryAllowed(): boolean {
+    const c = this.circuit;
+    if (this.limits !== null && c.retries >= this.limits.maxRetries) return false;
+    const b = this.retryBudget;
+    if (b !== null && c.retries >= Math.max(b.minRetryConcurrency, Math.floor((b.percent / 100) * (c.requests + c.pending)))) return false;
+    return true;
   }
 
   /** Reports a try's outcome to outlier detection (no-op without it). */

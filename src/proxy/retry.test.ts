@@ -131,3 +131,24 @@ test('an endpoint dying in the middle of a load run costs the client no failed r
   assert.ok(done > 50, `${done} requests`);
   assert.equal(failures, 0, `${failures} of ${done} failed after ${bPort} died`);
 });
+
+test('retry budget: with minRetryConcurrency 1 and concurrent failures, retries beyond the budget are not sent', async (t) => {
+  let calls = 0;
+  const flaky = await startUpstream(t, 'flaky', (_req, res) => {
+    calls++;
+    setTimeout(() => res.writeHead(503).end('busy'), 100);
+  });
+  const { port, proxy } = await sidecarTo(t, [flaky.port], { retries: { attempts: 3, retryOn: '5xx' } });
+  // Apply the same route with a retry budget on the cluster.
+  const cfg = makeConfig({ version: 'budget', routes: [table('80', ['svc', 'svc:80'], [{ ...fwd('svc', [['outbound|80||svc', 1]]), policy: { retries: { attempts: 3, retryOn: '5xx' } } }])], clusters: [{ name: 'outbound|80||svc', endpoints: [{ address: '127.0.0.1', port: flaky.port }] }] });
+  (cfg.clusters[0] as { policy?: unknown }).policy = { retryBudget: { percent: 0, minRetryConcurrency: 1 } };
+  assert.deepEqual(await proxy.proxy.applyConfig(cfg), { ok: true });
+  const before = proxy.proxy.stats.upstreamRetries;
+  calls = 0;
+  const results = await Promise.all(Array.from({ length: 6 }, () => get(port)));
+  assert.ok(results.every((r) => r.status === 503));
+  const retries = proxy.proxy.stats.upstreamRetries - before;
+  // Without the budget: 6 requests x 3 retries = 18 retries. With one retry at a time allowed: far fewer.
+  assert.ok(retries < 18, `${retries} retries`);
+  assert.equal(calls, 6 + retries);
+});
