@@ -24,6 +24,8 @@ export interface MeshConfig {
   extensionProviders: MeshExtAuthzProvider[];
   /** `defaultConfig.gatewayTopology.numTrustedProxies`: proxies in front of gateways that add X-Forwarded-For. */
   numTrustedProxies: number;
+  /** `defaultConfig.proxyMetadata.ISTHMUS_REASON_HEADER: "false"` turns off `x-isthmus-reason`. */
+  reasonHeader: boolean;
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = {
@@ -32,4 +34,5 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   workloadCertTtlMs: 24 * 3600 * 1000,
   extensionProviders: [],
   numTrustedProxies: 0,
+  reasonHeader: true,
 };

@@ -304,8 +304,15 @@ export interface ProxyConfig {
   routes: RouteTable[];
   clusters: Cluster[];
   endpoints: ClusterEndpoints[];
+  /** Proxy behaviour switches from the mesh config; absent means the defaults. */
+  options?: ProxyOptions;
   /** Absent: no mesh identity, no policies (tests and tools may omit it). */
   security?: ProxySecurity;
+}
+
+export interface ProxyOptions {
+  /** false: the proxy's own responses carry no `x-isthmus-reason` header (default true). */
+  reasonHeader?: boolean;
 }
 
 /** Identity, trust, and the request policies that apply to this proxy's workload. */

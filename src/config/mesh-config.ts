@@ -75,6 +75,11 @@ export function parseMeshConfig(text: string, file: string): MeshConfigResult {
     if (typeof ntp !== 'number' || !Number.isInteger(ntp) || ntp < 0 || ntp > 64) fail([...prefix, 'defaultConfig', 'gatewayTopology', 'numTrustedProxies'], `numTrustedProxies must be an integer in 0..64, got ${JSON.stringify(ntp)}`);
     else config.numTrustedProxies = ntp;
   }
+  const rh = (root['defaultConfig'] as { proxyMetadata?: Record<string, unknown> } | undefined)?.proxyMetadata?.['ISTHMUS_REASON_HEADER'];
+  if (rh !== undefined) {
+    if (rh !== 'true' && rh !== 'false' && typeof rh !== 'boolean') fail([...prefix, 'defaultConfig', 'proxyMetadata', 'ISTHMUS_REASON_HEADER'], `ISTHMUS_REASON_HEADER must be "true" or "false", got ${JSON.stringify(rh)}`);
+    else config.reasonHeader = rh === true || rh === 'true';
+  }
   const ttl = (root['defaultConfig'] as { proxyMetadata?: Record<string, unknown> } | undefined)?.proxyMetadata?.['SECRET_TTL'];
   if (ttl !== undefined) {
     const ms = typeof ttl === 'string' ? parseDuration(ttl) : undefined;

@@ -29,6 +29,8 @@ export interface ListenerContext {
   readonly registry: ConnectionRegistry;
   /** Open connections of this listener, drained when the listener is removed. */
   readonly connections: Set<Http1ServerConnection>;
+  /** Whether the proxy's own responses carry `x-isthmus-reason` (the mesh config can turn it off). */
+  readonly options: { reasonHeader: boolean };
 }
 
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
@@ -632,7 +634,7 @@ export class Http1Exchange implements Exchange {
     }
     if (flag !== '-') this.#addFlag(flag);
     const body = `${reason}\n`;
-    this.#writeLocal(status, body, `x-isthmus-reason: ${flag} ${reasonHeader(reason)}\r\n`, forceClose);
+    this.#writeLocal(status, body, this.#conn.ctx.options.reasonHeader ? `x-isthmus-reason: ${flag} ${reasonHeader(reason)}\r\n` : '', forceClose);
   }
 
   directReply(status: number, body: string, headers?: readonly (readonly [string, string])[]): void {

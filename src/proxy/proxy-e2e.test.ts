@@ -627,3 +627,18 @@ describe('connections and timeouts', () => {
     await assert.rejects(send(proxy.outboundPort as number, 'http://a/'), /ECONNREFUSED/);
   });
 });
+
+test('options.reasonHeader false: the proxy\'s own responses leave out x-isthmus-reason', async (t) => {
+  const proxy = await startTestProxy(t, { discovery: null });
+  const cfg = makeConfig({ version: 'quiet', routes: [table('80', ['svc'], [fwd('r', [['missing', 1]])])] });
+  cfg.options = { reasonHeader: false };
+  assert.deepEqual(await proxy.proxy.applyConfig(cfg), { ok: true });
+  const r = await send(proxy.outboundPort as number, 'http://svc/', { headers: { host: 'svc' } });
+  assert.equal(r.status, 503);
+  assert.equal(r.headers['x-isthmus-reason'], undefined);
+  cfg.version = 'loud';
+  delete cfg.options;
+  assert.deepEqual(await proxy.proxy.applyConfig(cfg), { ok: true });
+  const again = await send(proxy.outboundPort as number, 'http://svc/', { headers: { host: 'svc' } });
+  assert.match(String(again.headers['x-isthmus-reason']), /^NC /);
+});

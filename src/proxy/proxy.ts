@@ -85,6 +85,8 @@ export class Proxy {
   readonly registry: ConnectionRegistry;
   readonly pools: UpstreamPools;
   readonly mesh = new MeshTls();
+  /** Shared by every listener; updated when a config version is applied. */
+  readonly #options = { reasonHeader: true };
   /** Keep-alive connections for mirrored copies. */
   readonly #mirrorAgent = new Agent({ keepAlive: true, maxSockets: 64 });
   readonly #opts: ProxyOptions;
@@ -144,7 +146,7 @@ export class Proxy {
   }
 
   #ctx(kind: ListenerKind, configPort: number): ListenerContext {
-    return { kind, role: this.role, configPort, handler: notReady, stats: this.stats, registry: this.registry, connections: new Set() };
+    return { kind, role: this.role, configPort, handler: notReady, stats: this.stats, registry: this.registry, connections: new Set(), options: this.#options };
   }
 
   async #open(key: string, host: string, port: number, configPort: number, kind: ListenerKind): Promise<LiveListener> {
@@ -191,6 +193,7 @@ export class Proxy {
     // Endpoint pools: shared across versions by address.
     const keep = new Set<string>();
     this.mesh.setConfigRoots(compiled.security?.roots ?? []);
+    this.#options.reasonHeader = config.options?.reasonHeader !== false;
     this.mesh.clearFileCache();
     for (const c of compiled.clusters.values()) {
       for (const ep of c.endpoints) {

@@ -17,7 +17,8 @@ export function generateProxyConfig(snap: MeshSnapshot, node: ProxyNode, ctx: Se
   const pod = snap.podById.get(`${node.podName}.${node.namespace}`);
   if (!pod) throw new IsthmusError(GenerateErrors.UNKNOWN_PROXY, `no pod ${node.namespace}/${node.podName} is registered for proxy ${node.id}`);
   const parts = node.role === 'gateway' ? generateGateway(snap, pod, ctx) : generateSidecar(snap, pod);
-  const body = { node, ...parts, security: proxySecurity(snap, pod, ctx, node.role) };
+  const body: Omit<ProxyConfig, 'version'> = { node, ...parts, security: proxySecurity(snap, pod, ctx, node.role) };
+  if (ctx.reasonHeader === false) body.options = { reasonHeader: false };
   checkConsistent(body);
   return { version: stableHash(body), ...body };
 }

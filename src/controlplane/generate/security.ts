@@ -20,6 +20,8 @@ export interface SecurityContext {
   extensionProviders?: ReadonlyMap<string, MeshExtAuthzProvider>;
   /** Where `credentialName` secrets live: `<secretsDir>/<namespace>/<name>/{tls.crt,tls.key,ca.crt}`. */
   secretsDir?: string;
+  /** false: proxies leave out `x-isthmus-reason` (mesh config). */
+  reasonHeader?: boolean;
   /** Mesh config `defaultConfig.gatewayTopology.numTrustedProxies` (gateways only). */
   numTrustedProxies?: number;
   /** Content version of a secret, or undefined when there is none. */

@@ -89,7 +89,7 @@ export class ControlPlane {
   }
 
   #securityContext(): SecurityContext {
-    const ctx: SecurityContext = { roots: this.ca?.roots ?? [], jwks: this.jwks.lookup, extensionProviders: this.#providers, numTrustedProxies: this.mesh.numTrustedProxies };
+    const ctx: SecurityContext = { roots: this.ca?.roots ?? [], jwks: this.jwks.lookup, extensionProviders: this.#providers, numTrustedProxies: this.mesh.numTrustedProxies, reasonHeader: this.mesh.reasonHeader };
     if (this.opts.secretsDir !== undefined) ctx.secretsDir = this.opts.secretsDir;
     const secrets = this.secrets;
     if (secrets !== null) ctx.secretVersion = (ns, name) => secrets.version(ns, name);

@@ -42,6 +42,7 @@ test('a refused token gets 401 with WWW-Authenticate over the wire, and the conn
     stats: new ProxyStats(),
     registry,
     connections: new Set(),
+    options: { reasonHeader: true },
   };
   const server = net.createServer((s) => new Http1ServerConnection(s, ctx));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
