@@ -46,6 +46,32 @@ ${rows([
 |---|---|
 ${rows([...Object.values(ProxyErrorCode), ...Object.values(IdentityErrors)].map((c) => [c, proxyDocs[c] ?? '']))}
 
+## Responses the proxy makes itself
+
+When the proxy answers a request itself instead of forwarding the upstream's answer, it records
+Envoy's response flag and adds \`x-isthmus-reason: <FLAG> <reason>\` (the body says the same in one
+line). Turn the header off mesh-wide with the MeshConfig
+\`defaultConfig.proxyMetadata.ISTHMUS_REASON_HEADER: "false"\`. Forwarded responses can carry a
+flag too (\`URX\` on an upstream 5xx after the retries ran out).
+
+| Status | Flag | Reason (start of the text) | What happened |
+|---|---|---|---|
+| 404 | \`NR\` | \`no route table\`, \`no virtual host for host\`, \`no route matched\` | no VirtualService route (or service) matches the host, path and headers |
+| 503 | \`NC\` | \`cluster "…" not found\`, \`route "…" has no destination\` | the route names a cluster the proxy does not have |
+| 503 | \`UH\` | \`no healthy upstream for cluster "…"\` | the cluster has no endpoints (no ready pod, or a subset that selects none) |
+| 503 | \`UF\` (\`UF,URX\`) | \`upstream connect error: ECONNREFUSED (127.0.0.x:9080, cluster …)\` | the connection could not be made (refused, timeout, TLS handshake or SAN check, unreadable TLS files); \`URX\` when retries were wanted but used up |
+| 503 | \`UC\` | \`upstream connect error or disconnect/reset before headers\` | the upstream closed or reset before answering |
+| 502 | \`UPE\` | \`upstream sent a malformed response\` | the upstream's response was not valid HTTP/1.1 |
+| 504 | \`UT\` | \`upstream request timeout\`, \`upstream per-try timeout\` | the route \`timeout\` (or a try's \`perTryTimeout\` with no retry left) expired |
+| 503 | \`UO\` | \`circuit breaker open: maxConnections=1, http1MaxPendingRequests=1 on outbound\|…\` | a DestinationRule connection pool limit was reached |
+| (fault) | \`FI\` | \`fault filter abort\` | a VirtualService fault abort |
+| — | \`DI\` | — | a VirtualService fault delay was applied (the request then continues) |
+| 403 | — | body \`RBAC: access denied\` | an AuthorizationPolicy denied the request |
+| (authorizer's) | \`UAEX\` | the authorizer's answer, or \`external authorizer …\` | a CUSTOM authorization provider denied the request, or could not be asked |
+| 401 | — | Envoy's JWT texts (\`Jwt is expired\`, \`Jwt verification fails\`, …) | RequestAuthentication refused the token |
+| 400, 408, 431, 505 | \`DPE\` | the parse error | the downstream request was malformed, too large or too slow |
+| 503 | \`NC\` | \`no configuration received from the control plane yet\` | the proxy has not received its first config |
+
 ## Certificate authority and pod credentials
 
 The CA refuses a sign request with one of these codes; the control plane logs it and answers the
