@@ -13,13 +13,16 @@
 // test so slow drift on the machine hits all of them alike. Then, for at least two rounds:
 // new mTLS connections per second against the nginx TLS server and the server sidecar's STRICT
 // listener (openssl s_time), and the plain pair with and without a 20-rule AuthorizationPolicy
-// on the server sidecar (wrk, alternated). Prints tables and ratios, writes
+// on the server sidecar (wrk, alternated); and the plain pair with and without a traffic policy
+// on the client sidecar's route (timeout, retries, header rules) and cluster (connection pool,
+// outlier detection), alternated the same way. Prints tables and ratios, writes
 // bench/results/latest.json. Every process started here is stopped on every exit path.
 //
 // Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_QUICK=1 (3 s runs),
 // BENCH_ROUNDS (default 1; medians are reported), BENCH_PROXY (proxy program, default
 // dist/proxy.js), BENCH_SECURITY=0 (skip the TLS pairs and the security scenarios),
-// BENCH_MICRO=0 (skip the router micro benchmark), BENCH_KEEP_TMP=1.
+// BENCH_POLICY=0 (skip the traffic policy scenario), BENCH_MICRO=0 (skip the router micro
+// benchmark), BENCH_KEEP_TMP=1.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,15 +39,15 @@ import { type DiscoveryServer, startDiscoveryServer } from './lib/discovery-serv
 import { freePorts } from './lib/free-ports.ts';
 import { type HandshakeResult, type HandshakeTarget, oneTlsRequest, runHandshakes, sTimePage, sTimeRequest } from './lib/handshake-load.ts';
 import { type RunningSidecar, startSidecar } from './lib/isthmus-sidecar.ts';
-import { clientSidecarConfig, meshSecurity, SERVICE_AUTHORITY, SERVICE_HOST, serverSidecarConfig } from './lib/mesh-config.ts';
+import { type ClientOptions, clientSidecarConfig, meshSecurity, SERVICE_AUTHORITY, SERVICE_HOST, serverSidecarConfig } from './lib/mesh-config.ts';
 import { BODY, type RunningNginx, startNginx } from './lib/nginx.ts';
 import { type BenchPki, makeBenchPki, spiffeId, TRUST_DOMAIN } from './lib/pki.ts';
 import { cpuTime, machineBusyCores, machineJiffies, rssBytes, stealShare } from './lib/proc-stats.ts';
 import { describeExit, ProcessGroup } from './lib/process-group.ts';
 import {
+  type AlternatedVariant,
   AUTHZ_TARGET_PERCENT,
   type AuthzScenario,
-  type AuthzVariant,
   type BenchResult,
   computeRatios,
   formatReport,
@@ -52,11 +55,14 @@ import {
   type HandshakeSummary,
   type LatencyResult,
   median,
+  POLICY_TARGET_PERCENT,
+  type PolicyScenario,
   type SecurityResult,
   type ShapeId,
   type ShapeResult,
   type ThroughputResult,
 } from './lib/report.ts';
+import { benchClusterPolicy, benchRoutePolicy, SERVED_BY } from './lib/traffic-policy.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,6 +81,10 @@ const THROUGHPUT_CONNECTIONS = [16, 64] as const;
 /** openssl s_time processes making handshakes at once; see bench/lib/handshake-load.ts. */
 const HANDSHAKE_CLIENTS = 4;
 const AUTHZ_CONNECTIONS = 16;
+const policyEnabled = env['BENCH_POLICY'] !== '0';
+/** Like the security scenarios, a few percent apart on a shared machine: never fewer than two rounds. */
+const policyRounds = Math.max(2, rounds);
+const POLICY_CONNECTIONS = 16;
 
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
 /** A path as the user would type it: relative inside the repository, absolute outside. */
@@ -208,14 +218,14 @@ function plaintextAnswer(port: number): Promise<string> {
   });
 }
 
-/** Status of one plain GET with the service's Host, and the body's start. */
-function statusOf(port: number, path: string): Promise<{ status: number; body: string }> {
+/** Status and headers of one plain GET with the service's Host, and the body's start. */
+function statusOf(port: number, path: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path, headers: { host: SERVICE_AUTHORITY }, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('latin1');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.slice(0, 200) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.slice(0, 200), headers: res.headers }));
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path} on 127.0.0.1:${port}: no answer within 5 s`)));
     req.on('error', reject);
@@ -300,45 +310,74 @@ async function measureHandshakes(tls: TlsSetup): Promise<HandshakeScenario> {
   };
 }
 
-async function measureAuthorization(pair: Shape, configs: { without: ProxyConfig; with: ProxyConfig }, serverPod: string): Promise<AuthzScenario> {
+type Measured = { wrk: WrkResult; userMicros: number; systemMicros: number };
+
+const variantOf = (rs: readonly Measured[]): AlternatedVariant => ({
+  requestsPerSecond: med(rs, (r) => r.wrk.requestsPerSecond),
+  rounds: rs.map((r) => r.wrk.requestsPerSecond),
+  cpuUserMicros: med(rs, (r) => r.userMicros),
+  cpuSystemMicros: med(rs, (r) => r.systemMicros),
+  non2xx: sum(rs.map((r) => r.wrk.non2xx)),
+  socketErrors: sum(rs.map((r) => r.wrk.socketErrors)),
+});
+
+type Variant = 'without' | 'with';
+
+/**
+ * Pushes one sidecar of the plain pair `configs.without` and `configs.with` in turn through the
+ * stand-in discovery server (which waits for the ACK) and measures the pair with wrk: per round
+ * without, with, with, without, so drift during the round weighs on both alike. After each switch,
+ * `check` proves the config in force and a wrk warm-up lets V8 optimise the new version's code.
+ * Leaves the sidecar on `configs.without`.
+ */
+async function alternateConfigs(
+  pair: Shape,
+  pod: string,
+  configs: Record<Variant, ProxyConfig>,
+  o: { rounds: number; connections: number; phase: string; describe: (v: Variant) => string; check: (v: Variant) => Promise<void> },
+): Promise<Record<Variant, Measured[]>> {
   const d = discovery as DiscoveryServer;
-  let current: 'without' | 'with' | null = null;
-  const use = async (v: 'without' | 'with') => {
+  let current: Variant | null = null;
+  const use = async (v: Variant) => {
     if (current === v) return;
-    await d.push(serverPod, configs[v]);
+    await d.push(pod, configs[v]);
     current = v;
-    if (v === 'with') {
-      // The policy is in force: the benchmark's request still passes, a path no rule allows does not.
-      await checkResponse('isthmus pair with the AuthorizationPolicy', pair.port, SERVICE_AUTHORITY);
-      const denied = await statusOf(pair.port, DENIED_PATH);
-      if (denied.status !== 403) throw new Error(`with the AuthorizationPolicy, GET ${DENIED_PATH} answered ${denied.status}, not 403: the policy is not enforced (${denied.body})`);
-    } else {
-      const open = await statusOf(pair.port, DENIED_PATH);
-      if (open.status !== 200) throw new Error(`without the AuthorizationPolicy, GET ${DENIED_PATH} answered ${open.status}, not 200 (${open.body})`);
-    }
+    await o.check(v);
     // A new config version compiles new filters: let V8 optimise them before measuring.
-    await runWrk(group, pair.port, SERVICE_AUTHORITY, AUTHZ_CONNECTIONS, warmupSeconds);
+    await runWrk(group, pair.port, SERVICE_AUTHORITY, o.connections, warmupSeconds);
   };
-  const runs = { without: [] as { wrk: WrkResult; userMicros: number; systemMicros: number }[], with: [] as { wrk: WrkResult; userMicros: number; systemMicros: number }[] };
-  for (let round = 0; round < securityRounds; round++) {
-    // without, with, with, without: drift during the round weighs on both alike.
+  const runs: Record<Variant, Measured[]> = { without: [], with: [] };
+  for (let round = 0; round < o.rounds; round++) {
     for (const v of ['without', 'with', 'with', 'without'] as const) {
       await use(v);
-      log(`security round ${round + 1}/${securityRounds}: isthmus pair ${v === 'with' ? `with the ${AUTHZ_RULES}-rule AuthorizationPolicy` : 'without AuthorizationPolicy'}, wrk -t1 -c${AUTHZ_CONNECTIONS} -d${durationSeconds}s`);
-      runs[v].push(await measureThroughput(pair, AUTHZ_CONNECTIONS, durationSeconds));
+      log(`${o.phase} round ${round + 1}/${o.rounds}: isthmus pair ${o.describe(v)}, wrk -t1 -c${o.connections} -d${durationSeconds}s`);
+      runs[v].push(await measureThroughput(pair, o.connections, durationSeconds));
     }
   }
   await use('without');
-  const variant = (rs: typeof runs.with): AuthzVariant => ({
-    requestsPerSecond: med(rs, (r) => r.wrk.requestsPerSecond),
-    rounds: rs.map((r) => r.wrk.requestsPerSecond),
-    cpuUserMicros: med(rs, (r) => r.userMicros),
-    cpuSystemMicros: med(rs, (r) => r.systemMicros),
-    non2xx: sum(rs.map((r) => r.wrk.non2xx)),
-    socketErrors: sum(rs.map((r) => r.wrk.socketErrors)),
+  return runs;
+}
+
+async function measureAuthorization(pair: Shape, configs: Record<Variant, ProxyConfig>, serverPod: string): Promise<AuthzScenario> {
+  const runs = await alternateConfigs(pair, serverPod, configs, {
+    rounds: securityRounds,
+    connections: AUTHZ_CONNECTIONS,
+    phase: 'security',
+    describe: (v) => (v === 'with' ? `with the ${AUTHZ_RULES}-rule AuthorizationPolicy` : 'without AuthorizationPolicy'),
+    check: async (v) => {
+      if (v === 'with') {
+        // The policy is in force: the benchmark's request still passes, a path no rule allows does not.
+        await checkResponse('isthmus pair with the AuthorizationPolicy', pair.port, SERVICE_AUTHORITY);
+        const denied = await statusOf(pair.port, DENIED_PATH);
+        if (denied.status !== 403) throw new Error(`with the AuthorizationPolicy, GET ${DENIED_PATH} answered ${denied.status}, not 403: the policy is not enforced (${denied.body})`);
+      } else {
+        const open = await statusOf(pair.port, DENIED_PATH);
+        if (open.status !== 200) throw new Error(`without the AuthorizationPolicy, GET ${DENIED_PATH} answered ${open.status}, not 200 (${open.body})`);
+      }
+    },
   });
-  const without = variant(runs.without);
-  const withPolicy = variant(runs.with);
+  const without = variantOf(runs.without);
+  const withPolicy = variantOf(runs.with);
   return {
     policy: benchAuthorizationPolicy.name,
     rules: AUTHZ_RULES,
@@ -349,6 +388,43 @@ async function measureAuthorization(pair: Shape, configs: { without: ProxyConfig
     overheadPercent: ((without.requestsPerSecond - withPolicy.requestsPerSecond) / without.requestsPerSecond) * 100,
     cpuAddedMicros: withPolicy.cpuUserMicros + withPolicy.cpuSystemMicros - (without.cpuUserMicros + without.cpuSystemMicros),
     targetPercent: AUTHZ_TARGET_PERCENT,
+  };
+}
+
+/** The client sidecar's route and outbound cluster without and with the traffic policy (bench/lib/traffic-policy.ts). */
+async function measureTrafficPolicy(pair: Shape, configs: Record<Variant, ProxyConfig>, clientPod: string): Promise<PolicyScenario> {
+  const runs = await alternateConfigs(pair, clientPod, configs, {
+    rounds: policyRounds,
+    connections: POLICY_CONNECTIONS,
+    phase: 'traffic policy',
+    describe: (v) => (v === 'with' ? 'with the route and cluster policy' : 'with the plain route and cluster'),
+    check: async (v) => {
+      // Both ways the request gets 200 and the 1 KB body; only the policy's route adds the response header.
+      await checkResponse(`isthmus pair ${v} the traffic policy`, pair.port, SERVICE_AUTHORITY);
+      const r = await statusOf(pair.port, '/');
+      const servedBy = r.headers[SERVED_BY.name];
+      if (v === 'with' && servedBy !== SERVED_BY.value) {
+        throw new Error(`with the traffic policy, GET / answered ${r.status} with ${SERVED_BY.name}: ${JSON.stringify(servedBy)}, not ${JSON.stringify(SERVED_BY.value)}: the route policy is not applied`);
+      }
+      if (v === 'without' && servedBy !== undefined) throw new Error(`without the traffic policy, GET / still carries ${SERVED_BY.name}: ${JSON.stringify(servedBy)}`);
+    },
+  });
+  const without = variantOf(runs.without);
+  const withPolicy = variantOf(runs.with);
+  const cpuWithout = without.cpuUserMicros + without.cpuSystemMicros;
+  const cpuAddedMicros = withPolicy.cpuUserMicros + withPolicy.cpuSystemMicros - cpuWithout;
+  return {
+    routePolicy: benchRoutePolicy,
+    clusterPolicy: benchClusterPolicy,
+    connections: POLICY_CONNECTIONS,
+    rounds: policyRounds,
+    samples: runs.with.length,
+    without,
+    with: withPolicy,
+    overheadPercent: ((without.requestsPerSecond - withPolicy.requestsPerSecond) / without.requestsPerSecond) * 100,
+    cpuAddedMicros,
+    cpuAddedPercent: cpuWithout > 0 ? (cpuAddedMicros / cpuWithout) * 100 : NaN,
+    targetPercent: POLICY_TARGET_PERCENT,
   };
 }
 
@@ -499,6 +575,11 @@ async function main(): Promise<void> {
     for (const s of shapes) for (const p of s.processes()) rssAfterMB[p.name] = sum(p.pids.map(rssBytes)) / (1024 * 1024);
     securityResult = { rounds: securityRounds, handshakes, authz, rssAfterMB };
   }
+  let policyResult: PolicyScenario | undefined;
+  if (policyEnabled) {
+    const clientConfig = (o: ClientOptions = {}) => clientSidecarConfig('bench-client', inboundPort, o);
+    policyResult = await measureTrafficPolicy(isthmusPair, { without: clientConfig(), with: clientConfig({ routePolicy: benchRoutePolicy, clusterPolicy: benchClusterPolicy }) }, 'bench-client');
+  }
   const steal = stealShare(jiffiesBefore, machineJiffies());
 
   const notes: string[] = [];
@@ -570,6 +651,12 @@ async function main(): Promise<void> {
     }
   }
 
+  if (policyResult !== undefined) {
+    for (const [label, v] of [['without', policyResult.without], ['with', policyResult.with]] as const) {
+      if (v.non2xx > 0 || v.socketErrors > 0) notes.push(`isthmus pair ${label} the traffic policy: ${v.non2xx} non-2xx responses and ${v.socketErrors} socket errors`);
+    }
+  }
+
   if (steal > 0.05) {
     notes.push(`the hypervisor took ${(steal * 100).toFixed(0)}% of this machine's CPU time during the measurements (steal): all numbers are noisy`);
   }
@@ -622,6 +709,7 @@ async function main(): Promise<void> {
     shapes: results,
     ratios: computeRatios(results),
     ...(securityResult !== undefined ? { security: securityResult } : {}),
+    ...(policyResult !== undefined ? { policy: policyResult } : {}),
     ...(micro !== undefined ? { micro } : {}),
     notes,
   };

@@ -7,10 +7,11 @@
 //
 // For the mTLS pair the client's endpoint carries the server's SPIFFE identity (auto mTLS) and
 // the server's inbound listener is STRICT; both configs carry the security section (identity,
-// the throwaway root, AuthorizationPolicies) the control plane would send.
+// the throwaway root, AuthorizationPolicies) the control plane would send. The traffic policy
+// scenario gives the client's route a `policy` and its outbound cluster a `policy`.
 
 import { createHash } from 'node:crypto';
-import type { AuthzPolicyConfig, InboundMtlsMode, ProxyConfig, ProxyNode, ProxySecurity } from '../../src/api/index.ts';
+import type { AuthzPolicyConfig, ClusterPolicy, InboundMtlsMode, ProxyConfig, ProxyNode, ProxySecurity } from '../../src/api/index.ts';
 
 export const SERVICE_HOST = 'upstream';
 export const SERVICE_PORT = 9080;
@@ -38,6 +39,10 @@ export interface ClientOptions {
   /** Auto mTLS to the server sidecar, expecting this SPIFFE identity. */
   serverIdentity?: string;
   security?: ProxySecurity;
+  /** The route's VirtualService http fields as written (`Route.policy`: timeout, retries, headers, ...). */
+  routePolicy?: Record<string, unknown>;
+  /** The outbound cluster's resolved DestinationRule traffic policy (`Cluster.policy`). */
+  clusterPolicy?: ClusterPolicy;
 }
 
 export function clientSidecarConfig(podName: string, serverInboundPort: number, o: ClientOptions = {}): ProxyConfig {
@@ -51,12 +56,28 @@ export function clientSidecarConfig(podName: string, serverInboundPort: number, 
           {
             name: SERVICE_AUTHORITY,
             domains: [SERVICE_HOST, SERVICE_AUTHORITY],
-            routes: [{ name: 'default', match: { path: { prefix: '/' } }, route: { clusters: [{ cluster: OUTBOUND_CLUSTER, weight: 100 }] } }],
+            routes: [
+              {
+                name: 'default',
+                match: { path: { prefix: '/' } },
+                route: { clusters: [{ cluster: OUTBOUND_CLUSTER, weight: 100 }] },
+                ...(o.routePolicy !== undefined ? { policy: o.routePolicy } : {}),
+              },
+            ],
           },
         ],
       },
     ],
-    clusters: [{ name: OUTBOUND_CLUSTER, direction: 'outbound', service: SERVICE_HOST, port: SERVICE_PORT, lbPolicy: 'ROUND_ROBIN' }],
+    clusters: [
+      {
+        name: OUTBOUND_CLUSTER,
+        direction: 'outbound',
+        service: SERVICE_HOST,
+        port: SERVICE_PORT,
+        lbPolicy: 'ROUND_ROBIN',
+        ...(o.clusterPolicy !== undefined ? { policy: o.clusterPolicy } : {}),
+      },
+    ],
     endpoints: [
       {
         cluster: OUTBOUND_CLUSTER,

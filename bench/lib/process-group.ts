@@ -16,7 +16,7 @@ export class Child {
   readonly name: string;
   readonly proc: ChildProcess;
   readonly pid: number;
-  /** Resolves when the process has exited. */
+  /** Resolves when the process has exited and its output has been read (see the constructor). */
   readonly exited: Promise<ExitStatus>;
   exitStatus: ExitStatus | null = null;
   /** Everything the process printed on stdout. */
@@ -32,10 +32,23 @@ export class Child {
     this.name = name;
     this.proc = proc;
     this.pid = proc.pid;
+    // 'exit' can come before the last of stdout has been read (a wrk or s_time summary printed
+    // just before exiting would be cut off); 'close' comes after the pipes are drained, but waits
+    // for any descendant still holding them. So: the exit status from 'exit', then 'close', or
+    // 500 ms at most.
     this.exited = new Promise((resolve) => {
-      proc.on('exit', (code, signal) => {
+      let closed = false;
+      proc.once('close', () => (closed = true));
+      proc.once('exit', (code, signal) => {
         this.exitStatus = { code, signal };
-        resolve(this.exitStatus);
+        const status = this.exitStatus;
+        if (closed) return resolve(status);
+        const timer = setTimeout(() => resolve(status), 500);
+        timer.unref();
+        proc.once('close', () => {
+          clearTimeout(timer);
+          resolve(status);
+        });
       });
     });
     proc.stdout?.setEncoding('utf8');

@@ -1,5 +1,6 @@
 // The benchmark's result shape, the ratios derived from it and the text tables printed at the end.
 
+import type { ClusterPolicy } from '../../src/api/index.ts';
 import type { HandshakeResult } from './handshake-load.ts';
 
 export type ShapeId = 'direct' | 'nginx' | 'isthmus' | 'nginx-tls' | 'isthmus-mtls';
@@ -103,7 +104,8 @@ export interface HandshakeScenario {
   serverCpuRatio: number | null;
 }
 
-export interface AuthzVariant {
+/** One side (without or with) of a scenario that alternates a config on the plain pair. */
+export interface AlternatedVariant {
   /** Median over every measurement of the variant. */
   requestsPerSecond: number;
   rounds: number[];
@@ -112,6 +114,8 @@ export interface AuthzVariant {
   non2xx: number;
   socketErrors: number;
 }
+
+export type AuthzVariant = AlternatedVariant;
 
 export interface AuthzScenario {
   policy: string;
@@ -125,6 +129,25 @@ export interface AuthzScenario {
   overheadPercent: number;
   /** Extra CPU per request of the pair with the policy, µs (user + kernel). */
   cpuAddedMicros: number;
+  targetPercent: number;
+}
+
+export interface PolicyScenario {
+  /** The route's `policy` and the outbound cluster's `policy` on the client sidecar, as pushed. */
+  routePolicy: Record<string, unknown>;
+  clusterPolicy: ClusterPolicy;
+  connections: number;
+  rounds: number;
+  /** Measurements per variant. */
+  samples: number;
+  without: AlternatedVariant;
+  with: AlternatedVariant;
+  /** Throughput lost to the policy, percent of `without` (negative: the policy runs were faster, i.e. noise). */
+  overheadPercent: number;
+  /** Extra CPU per request of the pair with the policy, µs (user + kernel). */
+  cpuAddedMicros: number;
+  /** The same, percent of the pair's CPU per request without the policy. */
+  cpuAddedPercent: number;
   targetPercent: number;
 }
 
@@ -143,12 +166,14 @@ export interface BenchResult {
   shapes: ShapeResult[];
   ratios: Ratios;
   security?: SecurityResult;
+  policy?: PolicyScenario;
   micro?: unknown;
   notes: string[];
 }
 
 export const SIDECAR_RSS_TARGET_MB = 60;
 export const AUTHZ_TARGET_PERCENT = 5;
+export const POLICY_TARGET_PERCENT = 10;
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
@@ -268,6 +293,7 @@ export function formatReport(r: BenchResult): string {
     out.push(`nginx RSS (master + worker), idle / loaded:   ${ngx.map(([name, v]) => `${name} ${v.toFixed(0)} / ${(q.nginxRssLoadedMB[name] ?? NaN).toFixed(0)} MB`).join(',   ')}`);
   }
   if (r.security !== undefined) out.push('', formatSecurity(r.security));
+  if (r.policy !== undefined) out.push('', formatPolicy(r.policy));
   if (r.notes.length > 0) {
     out.push('');
     for (const n of r.notes) out.push(`note: ${n}`);
@@ -306,6 +332,23 @@ function formatSecurity(sec: SecurityResult): string {
   out.push(table(arows, (i) => i > 0));
   out.push(
     `authorization overhead: throughput ${pct(-a.overheadPercent)} with the policy, CPU per request ${a.cpuAddedMicros >= 0 ? '+' : ''}${a.cpuAddedMicros.toFixed(1)} µs (target: under ${a.targetPercent}% throughput lost: ${a.overheadPercent < a.targetPercent ? 'within' : 'over'})`,
+  );
+  return out.join('\n');
+}
+
+function formatPolicy(p: PolicyScenario): string {
+  const out: string[] = [];
+  out.push(
+    `traffic policy: the plain pair, client sidecar's route and cluster without and with a policy (route: timeout, retries, request and response header rules; cluster: connection pool, outlier detection), wrk -t1 -c${p.connections}, ${p.samples} runs each, alternated`,
+  );
+  const rows = [['client sidecar', `c${p.connections} req/s`, 'CPU/req (usr+sys)', 'non-2xx / socket errors']];
+  for (const [label, v] of [['plain route and cluster', p.without], ['route and cluster policy', p.with]] as const) {
+    rows.push([label, int(v.requestsPerSecond), `${v.cpuUserMicros.toFixed(1)} + ${v.cpuSystemMicros.toFixed(1)} µs`, `${v.non2xx} / ${v.socketErrors}`]);
+  }
+  out.push(table(rows, (i) => i > 0));
+  const cpu = `${p.cpuAddedMicros >= 0 ? '+' : ''}${p.cpuAddedMicros.toFixed(1)} µs (${pct(p.cpuAddedPercent)})`;
+  out.push(
+    `traffic policy overhead: throughput ${pct(-p.overheadPercent)} with the policy, CPU per request ${cpu} (target: under ${p.targetPercent}% throughput lost: ${p.overheadPercent < p.targetPercent ? 'within' : 'over'})`,
   );
   return out.join('\n');
 }
