@@ -535,8 +535,10 @@ export class Http1Exchange implements Exchange {
     const keep = KEEP;
     let fieldBytes = 0;
     const ops = this.#responseOps !== null && !this.#responseOps.empty ? this.#responseOps : null;
+    // Field names are decoded only when a set or remove could drop one (an `add` never does).
+    const dropping = ops !== null && (ops.set !== null || ops.remove !== null) ? ops : null;
     for (let k = 0; k < n; k++) {
-      if (head.isHopByHop(k) || (dropTE && at[k * FIELD_STRIDE + 4] === FieldKind.TransferEncoding) || (ops !== null && ops.drops(head.name(k)))) keep[k] = 0;
+      if (head.isHopByHop(k) || (dropTE && at[k * FIELD_STRIDE + 4] === FieldKind.TransferEncoding) || (dropping !== null && dropping.drops(head.name(k)))) keep[k] = 0;
       else {
         keep[k] = 1;
         fieldBytes += (k + 1 < n ? (at[(k + 1) * FIELD_STRIDE] as number) : head.end - 2) - (at[k * FIELD_STRIDE] as number);
