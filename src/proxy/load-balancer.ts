@@ -89,10 +89,16 @@ export class OutlierDetector {
   readonly states = new Map<string, OutlierState>();
   /** Endpoints ejected, total (for stats). */
   ejectionsTotal = 0;
+  /** The latest `ejectedUntil` of any endpoint: after it, nothing is ejected (a pick needs no filtering). */
+  ejectedUntilMax = 0;
 
   constructor(cfg: ClusterOutlierDetection, previous: OutlierDetector | null) {
     this.cfg = cfg;
-    if (previous !== null) for (const [k, v] of previous.states) this.states.set(k, v);
+    if (previous !== null) {
+      for (const [k, v] of previous.states) this.states.set(k, v);
+      this.ejectedUntilMax = previous.ejectedUntilMax;
+      this.ejectionsTotal = previous.ejectionsTotal;
+    }
   }
 
   state(key: string): OutlierState {
@@ -110,8 +116,15 @@ export class OutlierDetector {
   }
 
   /** Records a try's outcome; ejects the endpoint when a consecutive-error threshold is reached. */
-  report(ep: EndpointRuntime, o: TryOutcome, endpoints: readonly EndpointRuntime[], now: number): void {
+  report(ep: EndpointRuntime, o: TryOutcome, endpoints: readonly EndpointRuntime[]): void {
     const c = this.cfg;
+    if (o.kind === 'status' && o.status < 500) {
+      // The common case: a success resets the endpoint's counts, if it has any.
+      const s = this.states.get(ep.key);
+      if (s !== undefined) s.consecutive5xx = s.consecutiveGateway = s.consecutiveLocal = 0;
+      return;
+    }
+    const now = Date.now();
     const s = this.state(ep.key);
     let trip = false;
     if (o.kind === 'local-failure') {
@@ -140,6 +153,7 @@ export class OutlierDetector {
     if (out >= max) return;
     s.ejections++;
     s.ejectedUntil = now + c.baseEjectionTimeMs * s.ejections;
+    if (s.ejectedUntil > this.ejectedUntilMax) this.ejectedUntilMax = s.ejectedUntil;
     s.consecutive5xx = s.consecutiveGateway = s.consecutiveLocal = 0;
     this.ejectionsTotal++;
   }
@@ -217,13 +231,13 @@ export class ClusterRuntime {
 
   /** Reports a try's outcome to outlier detection (no-op without it). */
   report(ep: EndpointRuntime, o: TryOutcome): void {
-    this.outliers?.report(ep, o, this.endpoints, Date.now());
+    this.outliers?.report(ep, o, this.endpoints);
   }
 
   /** Picks an endpoint, or null when there is none. `avoid` is skipped when another exists (connect retry). */
   pick(avoid: EndpointRuntime | null = null): EndpointRuntime | null {
     const od = this.outliers;
-    if (od !== null && od.states.size > 0) return this.#pickHealthy(od, avoid);
+    if (od !== null && od.ejectedUntilMax > 0 && Date.now() < od.ejectedUntilMax) return this.#pickHealthy(od, avoid);
     return this.#pick(this.endpoints, avoid);
   }
 
