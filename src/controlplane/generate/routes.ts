@@ -103,27 +103,25 @@ function mirrorTargets(http: HTTPRoute, ns: string, ctx: RouteContext): MirrorTa
   for (const m of (http.mirrors ?? []) as { destination?: Destination; percentage?: { value?: number } }[]) {
     if (m?.destination) list.push({ destination: m.destination, percentage: pct(m.percentage, 100) });
   }
-  return list.map((m) => {
-    const host = resolveShortName(m.destination.host, ns, ctx.snap.domainSuffix);
-    const port = destinationPort(ctx, host, m.destination.port?.number);
-    const name = outboundClusterName(port, m.destination.subset, host);
-    const ref: { host: string; port: number; subset?: string } = { host, port };
-    if (m.destination.subset) ref.subset = m.destination.subset;
-    ctx.referenced.set(name, ref);
-    return { cluster: name, percentage: m.percentage };
-  });
+  return list.map((m) => ({ cluster: referenceCluster(m.destination, ns, ctx), percentage: m.percentage }));
+}
+
+/** The outbound cluster of a destination, recorded as referenced so it gets generated. */
+function referenceCluster(dest: Destination, ns: string, ctx: RouteContext): string {
+  const host = resolveShortName(dest.host, ns, ctx.snap.domainSuffix);
+  const port = destinationPort(ctx, host, dest.port?.number);
+  const name = outboundClusterName(port, dest.subset, host);
+  const ref: { host: string; port: number; subset?: string } = { host, port };
+  if (dest.subset) ref.subset = dest.subset;
+  ctx.referenced.set(name, ref);
+  return name;
 }
 
 /** A route's destinations as weighted clusters, each recorded as referenced so it gets generated. */
 function weightedClusters(dests: readonly { destination: Destination; weight?: number }[], ns: string, ctx: RouteContext): WeightedCluster[] {
   const clusters: WeightedCluster[] = [];
   for (const d of dests) {
-    const host = resolveShortName(d.destination.host, ns, ctx.snap.domainSuffix);
-    const port = destinationPort(ctx, host, d.destination.port?.number);
-    const name = outboundClusterName(port, d.destination.subset, host);
-    const ref: { host: string; port: number; subset?: string } = { host, port };
-    if (d.destination.subset) ref.subset = d.destination.subset;
-    ctx.referenced.set(name, ref);
+    const name = referenceCluster(d.destination, ns, ctx);
     // A single destination without a weight takes all traffic; Istio treats unset weights as 0 otherwise.
     const weight = d.weight ?? (dests.length === 1 ? 100 : 0);
     if (weight > 0) clusters.push({ cluster: name, weight });
