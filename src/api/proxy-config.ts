@@ -52,6 +52,8 @@ export interface RouteMatch {
 export interface WeightedCluster {
   cluster: string;
   weight: number;
+  /** The destination's own `headers` (VirtualService `route[].headers`), applied when it is picked. */
+  headers?: { request?: HeaderOps; response?: HeaderOps };
 }
 
 export interface HeaderOps {

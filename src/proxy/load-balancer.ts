@@ -2,7 +2,7 @@
 // A cluster that persists across config versions keeps its round-robin cursor, so a push does
 // not send the next burst of requests to the first endpoint again.
 
-import type { Cluster, ClusterOutlierDetection, ConsistentHashPolicy, Endpoint, LbPolicy, UpstreamTls } from '../api/index.ts';
+import type { Cluster, ClusterOutlierDetection, ConsistentHashPolicy, Endpoint, LbPolicy, UpstreamTls, WeightedCluster } from '../api/index.ts';
 import { buildHashTable, hash32, hashKey, type HashRequest, type HashTable } from './consistent-hash.ts';
 
 /** TLS to an endpoint: mesh mTLS (ISTIO_MUTUAL, expecting one of `identities`) or origination from files. */
@@ -67,6 +67,31 @@ export class CircuitState {
     const w = this.waiters.shift();
     if (w !== undefined) w();
   }
+}
+
+/** A destination's own header operations, as lists ready to apply. */
+export interface DestinationHeaders {
+  requestRemove: readonly string[];
+  requestSet: readonly (readonly [string, string])[];
+  requestAdd: readonly (readonly [string, string])[];
+  responseRemove: readonly string[];
+  responseSet: readonly (readonly [string, string])[];
+  responseAdd: readonly (readonly [string, string])[];
+}
+
+/** Compiles `WeightedCluster.headers` (lower-cased names); null when there is nothing. */
+export function destinationHeaders(h: WeightedCluster['headers']): DestinationHeaders | null {
+  if (h === undefined || h === null || typeof h !== 'object') return null;
+  const pairs = (m: unknown): [string, string][] => (m !== null && typeof m === 'object' ? Object.entries(m as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string').map(([k, v]) => [k.toLowerCase(), v]) : []);
+  const names = (l: unknown): string[] => (Array.isArray(l) ? l.filter((x): x is string => typeof x === 'string').map((x) => x.toLowerCase()) : []);
+  return {
+    requestRemove: names(h.request?.remove),
+    requestSet: pairs(h.request?.set),
+    requestAdd: pairs(h.request?.add),
+    responseRemove: names(h.response?.remove),
+    responseSet: pairs(h.response?.set),
+    responseAdd: pairs(h.response?.add),
+  };
 }
 
 /** One endpoint's passive health, kept across config versions by endpoint key. */
@@ -294,6 +319,8 @@ export class WeightedClusters {
   readonly clusters: readonly (ClusterRuntime | null)[];
   readonly #cumulative: readonly number[];
   readonly #total: number;
+  /** Per destination: its own header operations (VirtualService `route[].headers`), or null. */
+  headers: readonly (DestinationHeaders | null)[] = [];
 
   constructor(names: readonly string[], weights: readonly number[], clusters: readonly (ClusterRuntime | null)[]) {
     this.names = names;

@@ -6,7 +6,7 @@ import type { HeaderMatcher, MirrorTarget, QueryMatcher, Route, RouteMatch, Rout
 import type { Handler } from './filter.ts';
 import { authorityHost } from './http1-parser.ts';
 import type { ClusterRuntime } from './load-balancer.ts';
-import { WeightedClusters } from './load-balancer.ts';
+import { destinationHeaders, WeightedClusters } from './load-balancer.ts';
 import { compileStringMatcher } from './string-matcher.ts';
 import { compileRoutePolicy, EMPTY_ROUTE_POLICY, type RoutePolicy } from './route-policy/index.ts';
 
@@ -245,7 +245,9 @@ function compileAction(r: Route, where: string, conditions: Condition[], lookup:
     problems.push(`${where} (${r.name}): all destination weights are 0`);
     return null;
   }
-  const route = new CompiledRoute(r.name, conditions, new WeightedClusters(names, weights, clusters), 0, '', r.policy);
+  const dest = new WeightedClusters(names, weights, clusters);
+  if (wc.some((c) => c.headers !== undefined)) dest.headers = wc.map((c) => destinationHeaders(c.headers));
+  const route = new CompiledRoute(r.name, conditions, dest, 0, '', r.policy);
   if (Array.isArray(r.mirrors)) route.mirrors = r.mirrors.filter((m) => typeof m?.cluster === 'string' && typeof m.percentage === 'number');
   return route;
 }

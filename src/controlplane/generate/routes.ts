@@ -3,7 +3,7 @@
 // proxy's router matches only on request attributes.
 
 import type {
-  Destination, HTTPMatchRequest, HTTPRoute, HeaderMatcher, MirrorTarget, PassthroughRoute, QueryMatcher, Resource, Route, RouteMatch, StringMatch,
+  Destination, HTTPMatchRequest, HTTPRoute, HeaderMatcher, HeaderOps, MirrorTarget, PassthroughRoute, QueryMatcher, Resource, Route, RouteMatch, StringMatch,
   StringMatcher, VirtualServiceSpec, WeightedCluster,
 } from '../../api/index.ts';
 import { labelsMatch, resolveShortName, type MeshSnapshot, type PodModel } from '../../model/index.ts';
@@ -124,7 +124,11 @@ function weightedClusters(dests: readonly { destination: Destination; weight?: n
     const name = referenceCluster(d.destination, ns, ctx);
     // A single destination without a weight takes all traffic; Istio treats unset weights as 0 otherwise.
     const weight = d.weight ?? (dests.length === 1 ? 100 : 0);
-    if (weight > 0) clusters.push({ cluster: name, weight });
+    if (weight <= 0) continue;
+    const wc: WeightedCluster = { cluster: name, weight };
+    const h = (d as { headers?: { request?: HeaderOps; response?: HeaderOps } }).headers;
+    if (h !== undefined && (h.request !== undefined || h.response !== undefined)) wc.headers = h;
+    clusters.push(wc);
   }
   return clusters;
 }

@@ -153,3 +153,33 @@ describe('route policy through a sidecar', () => {
     assert.match(JSON.stringify(ev), /policy\.fault\.abort\.httpStatus: 42 is not an HTTP status/);
   });
 });
+
+test('destination headers: each weighted destination applies its own request and response headers when it is picked', async (t) => {
+  const v1 = await startUpstream(t, 'v1', (req, res) => res.writeHead(200, { 'x-from': 'v1' }).end(`v1 ${String(req.headers['x-dest'])}`));
+  const v2 = await startUpstream(t, 'v2', (req, res) => res.writeHead(200, { 'x-from': 'v2' }).end(`v2 ${String(req.headers['x-dest'])}`));
+  const proxy = await startTestProxy(t, { discovery: null });
+  const cfg = makeConfig({
+    version: 'dh',
+    routes: [table('80', ['svc'], [{ name: 'r', match: {}, route: { clusters: [
+      { cluster: 'v1', weight: 50, headers: { request: { set: { 'x-dest': 'one' } }, response: { add: { 'x-picked': 'v1' } } } },
+      { cluster: 'v2', weight: 50, headers: { request: { set: { 'x-dest': 'two' } }, response: { remove: ['x-from'] } } },
+    ] } }])],
+    clusters: [{ name: 'v1', endpoints: [{ address: '127.0.0.1', port: v1.port }] }, { name: 'v2', endpoints: [{ address: '127.0.0.1', port: v2.port }] }],
+  });
+  assert.deepEqual(await proxy.proxy.applyConfig(cfg), { ok: true });
+  const seen = new Set<string>();
+  for (let i = 0; i < 30; i++) {
+    const r = await send(proxy.outboundPort as number, 'http://svc/', { headers: { host: 'svc' } });
+    if (r.text.startsWith('v1')) {
+      assert.equal(r.text, 'v1 one');
+      assert.equal(r.headers['x-picked'], 'v1');
+      assert.equal(r.headers['x-from'], 'v1');
+    } else {
+      assert.equal(r.text, 'v2 two');
+      assert.equal(r.headers['x-picked'], undefined);
+      assert.equal(r.headers['x-from'], undefined);
+    }
+    seen.add(r.text.slice(0, 2));
+  }
+  assert.equal(seen.size, 2);
+});
