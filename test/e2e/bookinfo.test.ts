@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Mesh, ROOT, buildOnce, curl, get, pidAlive, reviewsPod, reviewsVersion } from '../support/cli.ts';
@@ -26,6 +26,7 @@ describe('bookinfo through the mesh', { timeout: 240_000 }, () => {
     await mesh.down();
     for (const pid of pidsWithEnv('ISTHMUS_HOME', mesh.home)) process.kill(pid, 'SIGKILL');
     mesh.cleanup();
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   async function versions(n: number, headers: Record<string, string> = {}): Promise<Record<string, number>> {
