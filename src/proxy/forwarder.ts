@@ -15,7 +15,9 @@ import { ChunkedDecoder } from './chunked-decoder.ts';
 import { BodyKind, type Exchange, type RequestBodySink, type ResponseSource } from './exchange.ts';
 import type { Handler } from './filter.ts';
 import { copyBytes, FIELD_STRIDE, FieldKind, findHeadEnd, type Http1Head, MAX_HEAD_BYTES, MAX_HEADERS, parseResponseHead } from './http1-parser.ts';
-import type { ClusterRuntime, DestinationHeaders, EndpointRuntime } from './load-balancer.ts';
+import type { ClusterRuntime, EndpointRuntime } from './load-balancer.ts';
+import { hashKey } from './consistent-hash.ts';
+import { applyRequestHeaders, applyResponseHeaders } from './route-policy/index.ts';
 import type { OutBuffer } from './out-buffer.ts';
 import { ResponseFlag } from './response-flags.ts';
 import { UUID_LENGTH, writeUuidV4 } from './request-id.ts';
@@ -42,7 +44,10 @@ export function createForwarder(route: CompiledRoute, stats: ProxyStats): Handle
     const name = dest.names[i] as string;
     ex.clusterName = name;
     const dh = dest.headers[i];
-    if (dh !== undefined && dh !== null) applyDestinationHeaders(ex, dh);
+    if (dh !== undefined && dh !== null) {
+      if (dh.request !== null) applyRequestHeaders(ex, dh.request);
+      if (dh.response !== null) applyResponseHeaders(ex, dh.response);
+    }
     const cluster = dest.clusters[i] ?? null;
     if (cluster === null) {
       ex.localReply(503, ResponseFlag.NoClusterFound, `cluster ${JSON.stringify(name)} not found`);
@@ -73,35 +78,15 @@ function editsName(edits: ReadonlyMap<string, string | null>, head: Http1Head, k
  */
 function pickByHash(cluster: ClusterRuntime, ex: Exchange): EndpointRuntime | null {
   const policy = (cluster.hash as NonNullable<ClusterRuntime['hash']>).policy;
+  const key = hashKey(policy, ex);
   const cookie = policy.httpCookie;
-  if (cookie !== undefined && cookie.ttlMs !== undefined && hashKeyMissing(ex, cookie.name)) {
+  if (key === null && cookie !== undefined && cookie.ttlMs !== undefined) {
     const value = randomBytes(8).toString('hex');
     const maxAge = cookie.ttlMs > 0 ? `; Max-Age=${Math.ceil(cookie.ttlMs / 1000)}` : '';
     ex.responseHeaderOps.addHeader('set-cookie', `${cookie.name}=${value}; Path=${cookie.path ?? '/'}${maxAge}; HttpOnly`);
     return cluster.pickFor(ex, value);
   }
-  return cluster.pickFor(ex);
-}
-
-function hashKeyMissing(ex: Exchange, name: string): boolean {
-  const c = ex.header('cookie');
-  if (c === undefined) return true;
-  return !c.split(';').some((p) => p.trim().startsWith(`${name}=`));
-}
-
-/** A picked destination's own header operations: remove, then set, then add (appended to any value). */
-function applyDestinationHeaders(ex: Exchange, h: DestinationHeaders): void {
-  for (const n of h.requestRemove) ex.removeRequestHeader(n);
-  for (const [n, v] of h.requestSet) ex.setRequestHeader(n, v);
-  for (const [n, v] of h.requestAdd) {
-    const edited = ex.headerEdits?.get(n);
-    const current = edited === null ? undefined : (edited ?? ex.header(n));
-    ex.setRequestHeader(n, current === undefined || current === '' ? v : `${current},${v}`);
-  }
-  const ops = ex.responseHeaderOps;
-  for (const n of h.responseRemove) ops.removeHeader(n);
-  for (const [n, v] of h.responseSet) ops.setHeader(n, v);
-  for (const [n, v] of h.responseAdd) ops.addHeader(n, v);
+  return cluster.pickFor(ex, key);
 }
 
 /** Per-field keep flags while a request head is built (scratch: heads are built synchronously). */

@@ -2,7 +2,8 @@
 // A cluster that persists across config versions keeps its round-robin cursor, so a push does
 // not send the next burst of requests to the first endpoint again.
 
-import type { Cluster, ClusterOutlierDetection, ConsistentHashPolicy, Endpoint, LbPolicy, UpstreamTls, WeightedCluster } from '../api/index.ts';
+import type { Cluster, ClusterOutlierDetection, ConsistentHashPolicy, Endpoint, LbPolicy, UpstreamTls } from '../api/index.ts';
+import type { DestinationHeaders } from './route-policy/index.ts';
 import { buildHashTable, hash32, hashKey, type HashRequest, type HashTable } from './consistent-hash.ts';
 
 /** TLS to an endpoint: mesh mTLS (ISTIO_MUTUAL, expecting one of `identities`) or origination from files. */
@@ -67,31 +68,6 @@ export class CircuitState {
     const w = this.waiters.shift();
     if (w !== undefined) w();
   }
-}
-
-/** A destination's own header operations, as lists ready to apply. */
-export interface DestinationHeaders {
-  requestRemove: readonly string[];
-  requestSet: readonly (readonly [string, string])[];
-  requestAdd: readonly (readonly [string, string])[];
-  responseRemove: readonly string[];
-  responseSet: readonly (readonly [string, string])[];
-  responseAdd: readonly (readonly [string, string])[];
-}
-
-/** Compiles `WeightedCluster.headers` (lower-cased names); null when there is nothing. */
-export function destinationHeaders(h: WeightedCluster['headers']): DestinationHeaders | null {
-  if (h === undefined || h === null || typeof h !== 'object') return null;
-  const pairs = (m: unknown): [string, string][] => (m !== null && typeof m === 'object' ? Object.entries(m as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string').map(([k, v]) => [k.toLowerCase(), v]) : []);
-  const names = (l: unknown): string[] => (Array.isArray(l) ? l.filter((x): x is string => typeof x === 'string').map((x) => x.toLowerCase()) : []);
-  return {
-    requestRemove: names(h.request?.remove),
-    requestSet: pairs(h.request?.set),
-    requestAdd: pairs(h.request?.add),
-    responseRemove: names(h.response?.remove),
-    responseSet: pairs(h.response?.set),
-    responseAdd: pairs(h.response?.add),
-  };
 }
 
 /** One endpoint's passive health, kept across config versions by endpoint key. */
@@ -233,10 +209,10 @@ export class ClusterRuntime {
    * Picks by the request's hash key when the cluster hashes (skipping ejected endpoints);
    * `key` overrides the key read from the request (a cookie the proxy is about to set).
    */
-  pickFor(req: HashRequest, key?: string): EndpointRuntime | null {
+  pickFor(req: HashRequest, key?: string | null): EndpointRuntime | null {
     const h = this.hash;
     if (h === null || h.table === null) return this.pick();
-    const k = key ?? hashKey(h.policy, req);
+    const k = key === undefined ? hashKey(h.policy, req) : key;
     if (k === null) return this.pick();
     const od = this.outliers;
     const now = Date.now();

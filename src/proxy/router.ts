@@ -6,9 +6,9 @@ import type { HeaderMatcher, MirrorTarget, QueryMatcher, Route, RouteMatch, Rout
 import type { Handler } from './filter.ts';
 import { authorityHost } from './http1-parser.ts';
 import type { ClusterRuntime } from './load-balancer.ts';
-import { destinationHeaders, WeightedClusters } from './load-balancer.ts';
+import { WeightedClusters } from './load-balancer.ts';
 import { compileStringMatcher } from './string-matcher.ts';
-import { compileRoutePolicy, EMPTY_ROUTE_POLICY, type RoutePolicy } from './route-policy/index.ts';
+import { compileDestinationHeaders, compileRoutePolicy, EMPTY_ROUTE_POLICY, type RoutePolicy } from './route-policy/index.ts';
 
 /** What route matching reads from a request; implemented by live exchanges and by simulation requests. */
 export interface RouteRequestView {
@@ -246,7 +246,13 @@ function compileAction(r: Route, where: string, conditions: Condition[], lookup:
     return null;
   }
   const dest = new WeightedClusters(names, weights, clusters);
-  if (wc.some((c) => c.headers !== undefined)) dest.headers = wc.map((c) => destinationHeaders(c.headers));
+  if (wc.some((c) => c.headers !== undefined)) {
+    dest.headers = wc.map((c, i) => {
+      const { headers, problems: hp } = compileDestinationHeaders(c.headers);
+      for (const msg of hp) problems.push(`${where} (${r.name}): route.clusters[${i}].${msg}`);
+      return headers;
+    });
+  }
   const route = new CompiledRoute(r.name, conditions, dest, 0, '', r.policy);
   if (Array.isArray(r.mirrors)) route.mirrors = r.mirrors.filter((m) => typeof m?.cluster === 'string' && typeof m.percentage === 'number');
   return route;

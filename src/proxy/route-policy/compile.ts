@@ -346,6 +346,24 @@ function compileRedirect(v: unknown, p: Problems): RedirectPolicy | null {
   return Object.freeze({ uri, authority, port, derivePort, scheme: scheme?.toLowerCase() ?? null, code });
 }
 
+/** A weighted destination's own `headers` (request and response), or null; problems as for a route. */
+export function compileDestinationHeaders(raw: unknown): { headers: DestinationHeaders | null; problems: string[] } {
+  if (raw === undefined || raw === null) return { headers: null, problems: [] };
+  const p = new Problems();
+  if (!isObj(raw)) {
+    p.add('headers', 'not an object');
+    return { headers: null, problems: p.list };
+  }
+  const request = raw['request'] === undefined ? null : compileHeaderOps(raw['request'], 'headers.request', p);
+  const response = raw['response'] === undefined ? null : compileHeaderOps(raw['response'], 'headers.response', p);
+  return { headers: request === null && response === null ? null : { request, response }, problems: p.list };
+}
+
+export interface DestinationHeaders {
+  readonly request: HeaderOperations | null;
+  readonly response: HeaderOperations | null;
+}
+
 function compileHeaderOps(v: unknown, path: string, p: Problems): HeaderOperations | null {
   if (!isObj(v)) return p.add(path, 'not an object');
   const pairs = (key: 'set' | 'add'): (readonly [string, string])[] => {
