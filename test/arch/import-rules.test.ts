@@ -19,7 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   'controlplane/generate': ['model', 'api', 'shared'],
   'controlplane/store': ['api', 'shared'],
   'controlplane/ca': ['api', 'shared'],
-  'controlplane/jwks': [],
+  'controlplane/jwks': ['shared'],
   'controlplane/push': ['controlplane/generate', 'model', 'api', 'shared'],
   'controlplane/server': ['controlplane/push', 'controlplane/store', 'controlplane/generate', 'controlplane/ca', 'controlplane/jwks', 'model', 'config', 'api', 'shared'],
   controlplane: ['controlplane/server', 'config', 'shared'],
