@@ -277,6 +277,13 @@ export interface Cluster {
   tls?: UpstreamTls;
   /** The DestinationRule said `tls.mode: DISABLE`: plaintext even to sidecars. */
   tlsDisabled?: boolean;
+  /**
+   * Locality `distribute` for this proxy's locality: `region/zone/subzone` of each endpoint
+   * locality that takes traffic, with its relative weight. The proxy first picks a locality by
+   * weight (among those with a healthy endpoint), then an endpoint in it by `lbPolicy`. An
+   * endpoint whose locality is not listed takes no traffic. Absent: no locality weighting.
+   */
+  localityWeights?: Record<string, number>;
 }
 
 export interface Endpoint {
@@ -290,6 +297,15 @@ export interface Endpoint {
    * ISTIO_MUTUAL and expects this SPIFFE identity. Absent: plaintext.
    */
   mtls?: { identity: string };
+  /** `region/zone/subzone` (parts may be empty), from the pod's labels or the WorkloadEntry/ServiceEntry endpoint. */
+  locality?: string;
+  /**
+   * Locality failover priority relative to this proxy (0, the default, is preferred). The proxy
+   * sends traffic to the lowest priority that has healthy endpoints, spilling over to the next
+   * as endpoints are ejected (Envoy's priority levels with its 1.4 overprovisioning factor).
+   * Set only when locality load balancing applies (enabled, and the cluster has outlier detection).
+   */
+  priority?: number;
 }
 
 export interface ClusterEndpoints {
