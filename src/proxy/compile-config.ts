@@ -6,7 +6,7 @@
 import type { Cluster, GatewayTlsServer, InboundMtlsMode, Listener, ProxyConfig, ProxyRole, ProxySecurity, RouteTable } from '../api/index.ts';
 import { ProxyConfigError } from './errors.ts';
 import { authorityPort } from './http1-parser.ts';
-import { ClusterRuntime, EndpointRuntime, type EndpointTls, OutlierDetector, WeightedClusters } from './load-balancer.ts';
+import { ClusterRuntime, EndpointRuntime, type EndpointTls, WeightedClusters } from './load-balancer.ts';
 import { CompiledRoute, type CompiledRouteTable, compileRouteTable, type RouteRequestView } from './router.ts';
 
 const LB_POLICIES = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'PASSTHROUGH', 'RING_HASH', 'MAGLEV']);
@@ -223,12 +223,8 @@ export function compileConfig(config: ProxyConfig, previous: CompiledConfig | nu
     if (!LB_POLICIES.has(c.lbPolicy)) problems.push(`clusters[${i}] (${c.name}): unknown lbPolicy ${JSON.stringify(c.lbPolicy)}`);
     const rt = new ClusterRuntime(c, endpointsByCluster.get(c.name) ?? []);
     const prev = previous?.clusters.get(c.name);
-    if (prev !== undefined) {
-      rt.rr = prev.rr;
-      rt.circuit = prev.circuit;
-      // Ejections and error counts survive a new config version.
-      if (rt.outliers !== null && prev.outliers !== null) rt.outliers = new OutlierDetector(rt.outliers.cfg, prev.outliers);
-    }
+    // Cursor, circuit counters, ejections and warmup survive a new config version.
+    if (prev !== undefined) rt.inherit(prev);
     clusters.set(c.name, rt);
   });
   const lookup = (name: string) => clusters.get(name) ?? null;

@@ -1,6 +1,17 @@
 // Clusters as the request path sees them: a frozen endpoint list plus a load-balancing cursor.
 // A cluster that persists across config versions keeps its round-robin cursor, so a push does
 // not send the next burst of requests to the first endpoint again.
+//
+// Picking has a fast path (one flat endpoint list, nothing ejected, nothing warming) and a
+// structured one, taken only when the config or the endpoints' health asks for it:
+// - locality priorities (`Endpoint.priority`): Envoy's priority levels. Level p takes
+//   min(remaining, 1.4 x its healthy share) of the traffic, so a level spills over to the next
+//   as its endpoints are ejected; the loads are normalized when no level is healthy enough;
+// - locality weights (`Cluster.localityWeights`, from `distribute`): within a level, a locality
+//   is picked by weight (scaled down by its health the same way), then an endpoint in it;
+// - warmup: an endpoint that joined an existing cluster less than `warmup.duration` ago is
+//   picked less often, its share growing from minimumPercent to full (ROUND_ROBIN and
+//   LEAST_REQUEST). Endpoints present when the proxy first builds the cluster do not warm up.
 
 import type { Cluster, ClusterOutlierDetection, ConsistentHashPolicy, Endpoint, LbPolicy, UpstreamTls } from '../api/index.ts';
 import type { DestinationHeaders } from './route-policy/index.ts';
@@ -32,6 +43,10 @@ export class EndpointRuntime {
   readonly poolKey: string;
   readonly pod: string | undefined;
   readonly tls: EndpointTls | null;
+  /** `region/zone/subzone`, or '' when unknown. */
+  readonly locality: string;
+  /** Locality failover priority (0 is preferred). */
+  readonly priority: number;
   /** The connection pool for this endpoint; attached after compile by the live proxy. */
   pool: EndpointPoolRef | null = null;
 
@@ -42,6 +57,8 @@ export class EndpointRuntime {
     this.poolKey = tls === null ? this.key : `${this.key}|${tls.key}`;
     this.pod = e.pod;
     this.tls = tls;
+    this.locality = typeof e.locality === 'string' ? e.locality : '';
+    this.priority = typeof e.priority === 'number' && Number.isInteger(e.priority) && e.priority > 0 ? e.priority : 0;
   }
 }
 
@@ -173,6 +190,35 @@ function limitsOf(c: Cluster): ClusterLimits | null {
   };
 }
 
+/** Envoy's overprovisioning factor: a level (or locality) at 1/1.4 health still takes its full share. */
+const OVERPROVISION = 1.4;
+
+/** Endpoints picked among together (a locality), with their own round-robin cursor. */
+class EndpointGroup {
+  readonly endpoints: EndpointRuntime[] = [];
+  rr = 0;
+  constructor(readonly weight: number) {}
+}
+
+/** One priority level: its endpoints and, with locality weights, its localities. */
+class PriorityLevel {
+  readonly endpoints: EndpointRuntime[] = [];
+  rr = 0;
+  /** Locality groups with a weight (`distribute`); null without locality weights. */
+  groups: EndpointGroup[] | null = null;
+  constructor(readonly priority: number) {}
+}
+
+interface Warmup {
+  durationMs: number;
+  minimumFraction: number;
+  aggression: number;
+  /** When each endpoint joined the cluster (`Date.now()`); 0 for endpoints there from the start. */
+  joined: Map<string, number>;
+  /** After this time no endpoint is warming. */
+  until: number;
+}
+
 export class ClusterRuntime {
   readonly name: string;
   readonly lbPolicy: LbPolicy;
@@ -190,6 +236,9 @@ export class ClusterRuntime {
   outliers: OutlierDetector | null;
   /** Consistent hashing (RING_HASH, MAGLEV): the policy and its table; null otherwise. */
   readonly hash: { policy: ConsistentHashPolicy; table: HashTable | null } | null;
+  /** Priority levels in order, when endpoints have more than one priority or locality weights apply; else null. */
+  readonly levels: readonly PriorityLevel[] | null;
+  #warmup: Warmup | null = null;
   readonly #random: () => number;
 
   constructor(c: Cluster, endpoints: readonly EndpointRuntime[], random: () => number = Math.random) {
@@ -202,7 +251,45 @@ export class ClusterRuntime {
     this.outliers = c.policy?.outlierDetection !== undefined ? new OutlierDetector(c.policy.outlierDetection, null) : null;
     const ch = c.policy?.loadBalancer?.consistentHash;
     this.hash = ch !== undefined ? { policy: ch, table: buildHashTable(ch, endpoints) } : null;
+    this.levels = buildLevels(endpoints, c.localityWeights);
+    const w = c.policy?.loadBalancer?.warmup;
+    if (w !== undefined && w.durationMs > 0 && (this.lbPolicy === 'ROUND_ROBIN' || this.lbPolicy === 'LEAST_REQUEST')) {
+      const joined = new Map<string, number>();
+      for (const e of endpoints) joined.set(e.key, 0);
+      this.#warmup = { durationMs: w.durationMs, minimumFraction: Math.min(1, Math.max(0, w.minimumPercent / 100)), aggression: w.aggression > 0 ? w.aggression : 1, joined, until: 0 };
+    }
     this.#random = random;
+  }
+
+  /**
+   * Carries state over from the same cluster in the previous config version: the round-robin
+   * cursor, circuit-breaker counters, outlier ejections, and when each endpoint joined (an
+   * endpoint new in this version starts warming up now).
+   */
+  inherit(prev: ClusterRuntime, now: number = Date.now()): void {
+    this.rr = prev.rr;
+    this.circuit = prev.circuit;
+    if (this.outliers !== null && prev.outliers !== null) this.outliers = new OutlierDetector(this.outliers.cfg, prev.outliers);
+    const w = this.#warmup;
+    if (w === null) return;
+    const before = prev.#warmup?.joined ?? null;
+    let until = 0;
+    for (const e of this.endpoints) {
+      const t = before === null ? 0 : (before.get(e.key) ?? now);
+      w.joined.set(e.key, t);
+      if (t > 0 && t + w.durationMs > until) until = t + w.durationMs;
+    }
+    w.until = until;
+  }
+
+  /** The share of its normal traffic an endpoint takes while warming up (1: not warming). */
+  warmupFactor(ep: EndpointRuntime, now: number = Date.now()): number {
+    const w = this.#warmup;
+    if (w === null || now >= w.until) return 1;
+    const t = w.joined.get(ep.key) ?? 0;
+    if (t === 0 || now - t >= w.durationMs) return 1;
+    const f = ((now - t) / w.durationMs) ** (1 / w.aggression);
+    return Math.max(w.minimumFraction, f);
   }
 
   /**
@@ -235,11 +322,114 @@ export class ClusterRuntime {
     this.outliers?.report(ep, o, this.endpoints);
   }
 
-  /** Picks an endpoint, or null when there is none. `avoid` is skipped when another exists (connect retry). */
-  pick(avoid: EndpointRuntime | null = null): EndpointRuntime | null {
+  /**
+   * Picks an endpoint, or null when there is none. `avoid` is skipped when another exists
+   * (connect retry). `skipPriorities` (bit p set: priority p) leaves out levels a retry already
+   * tried (`retryRemoteLocalities`); when every level is left out, none is.
+   */
+  pick(avoid: EndpointRuntime | null = null, skipPriorities = 0): EndpointRuntime | null {
+    const w = this.#warmup;
+    if (w !== null && w.until > 0) {
+      const now = Date.now();
+      if (now < w.until) return this.#pickWarming(avoid, skipPriorities, now);
+      w.until = 0;
+    }
+    return this.#pickOnce(avoid, skipPriorities);
+  }
+
+  #pickOnce(avoid: EndpointRuntime | null, skipPriorities: number): EndpointRuntime | null {
+    if (this.levels !== null) return this.#pickLevels(avoid, skipPriorities);
     const od = this.outliers;
     if (od !== null && od.ejectedUntilMax > 0 && Date.now() < od.ejectedUntilMax) return this.#pickHealthy(od, avoid);
-    return this.#pick(this.endpoints, avoid);
+    return this.#pick(this.endpoints, avoid, this);
+  }
+
+  /** Picks as usual, then keeps a warming endpoint only with probability its warmup factor. */
+  #pickWarming(avoid: EndpointRuntime | null, skipPriorities: number, now: number): EndpointRuntime | null {
+    let ep: EndpointRuntime | null = null;
+    for (let i = 0; i < 8; i++) {
+      ep = this.#pickOnce(avoid, skipPriorities);
+      if (ep === null) return null;
+      const f = this.warmupFactor(ep, now);
+      if (f >= 1 || this.#random() < f) return ep;
+    }
+    return ep;
+  }
+
+  /** Priority levels and locality weights, with ejected endpoints left out (see the file comment). */
+  #pickLevels(avoid: EndpointRuntime | null, skipPriorities: number): EndpointRuntime | null {
+    const levels = this.levels as readonly PriorityLevel[];
+    const od = this.outliers;
+    const now = Date.now();
+    const filtering = od !== null && od.ejectedUntilMax > now;
+    const isHealthy = (e: EndpointRuntime) => !filtering || !(od as OutlierDetector).ejected(e.key, now);
+    let skip = skipPriorities;
+    if (skip !== 0 && levels.every((l) => l.priority >= 31 || (skip & (1 << l.priority)) !== 0)) skip = 0;
+    // Each level's load: its overprovisioned healthy share, within what the earlier levels left.
+    const loads: number[] = [];
+    let remaining = 1;
+    let total = 0;
+    for (const l of levels) {
+      if (skip !== 0 && l.priority < 31 && (skip & (1 << l.priority)) !== 0) {
+        loads.push(0);
+        continue;
+      }
+      let healthy = 0;
+      for (const e of l.endpoints) if (isHealthy(e)) healthy++;
+      const avail = l.endpoints.length === 0 ? 0 : Math.min(1, (OVERPROVISION * healthy) / l.endpoints.length);
+      const load = Math.min(remaining, avail);
+      loads.push(load);
+      remaining -= load;
+      total += load;
+    }
+    let level: PriorityLevel | undefined;
+    if (total <= 0) {
+      // Nothing healthy anywhere (panic): the first level not skipped, every endpoint in it.
+      level = levels.find((l) => (skip === 0 || l.priority >= 31 || (skip & (1 << l.priority)) === 0) && l.endpoints.length > 0);
+      if (level === undefined) return null;
+      return this.#pickInLevel(level, () => true, avoid);
+    }
+    let x = this.#random() * total;
+    for (let i = 0; i < levels.length; i++) {
+      const load = loads[i] as number;
+      if (load <= 0) continue;
+      level = levels[i];
+      if (x < load) break;
+      x -= load;
+    }
+    const l = level as PriorityLevel;
+    // minHealthPercent applies per level: below it, the level's ejected endpoints are used too.
+    let healthy = 0;
+    for (const e of l.endpoints) if (isHealthy(e)) healthy++;
+    const panic = od !== null && (healthy * 100) / l.endpoints.length < od.cfg.minHealthPercent;
+    return this.#pickInLevel(l, panic ? () => true : isHealthy, avoid);
+  }
+
+  #pickInLevel(l: PriorityLevel, ok: (e: EndpointRuntime) => boolean, avoid: EndpointRuntime | null): EndpointRuntime | null {
+    const groups = l.groups;
+    if (groups === null) return this.#pick(l.endpoints.filter(ok), avoid, l);
+    // A locality by weight, scaled by its health; then an endpoint in it.
+    const eff: number[] = [];
+    let total = 0;
+    for (const g of groups) {
+      let healthy = 0;
+      for (const e of g.endpoints) if (ok(e)) healthy++;
+      const w = g.endpoints.length === 0 ? 0 : g.weight * Math.min(1, (OVERPROVISION * healthy) / g.endpoints.length);
+      eff.push(w);
+      total += w;
+    }
+    if (total <= 0) return null;
+    let x = this.#random() * total;
+    let g = groups[0] as EndpointGroup;
+    for (let i = 0; i < groups.length; i++) {
+      const w = eff[i] as number;
+      if (w <= 0) continue;
+      g = groups[i] as EndpointGroup;
+      if (x < w) break;
+      x -= w;
+    }
+    const eps = g.endpoints.filter(ok);
+    return this.#pick(eps.length > 0 ? eps : g.endpoints, avoid, g);
   }
 
   /**
@@ -250,11 +440,11 @@ export class ClusterRuntime {
     const now = Date.now();
     const healthy = this.endpoints.filter((e) => !od.ejected(e.key, now));
     const pct = this.endpoints.length === 0 ? 0 : (healthy.length * 100) / this.endpoints.length;
-    if (healthy.length === 0 || pct < od.cfg.minHealthPercent) return this.#pick(this.endpoints, avoid);
-    return this.#pick(healthy, avoid);
+    if (healthy.length === 0 || pct < od.cfg.minHealthPercent) return this.#pick(this.endpoints, avoid, this);
+    return this.#pick(healthy, avoid, this);
   }
 
-  #pick(eps: readonly EndpointRuntime[], avoid: EndpointRuntime | null): EndpointRuntime | null {
+  #pick(eps: readonly EndpointRuntime[], avoid: EndpointRuntime | null, cursor: { rr: number }): EndpointRuntime | null {
     const n = eps.length;
     if (n === 0) return null;
     if (n === 1) {
@@ -270,13 +460,16 @@ export class ClusterRuntime {
         // Power of two choices, as Envoy's default LEAST_REQUEST.
         const a = eps[Math.floor(this.#random() * n)] as EndpointRuntime;
         const b = eps[Math.floor(this.#random() * n)] as EndpointRuntime;
-        ep = (b.pool?.active ?? 0) < (a.pool?.active ?? 0) ? b : a;
+        ep = this.#warmup === null
+          ? ((b.pool?.active ?? 0) < (a.pool?.active ?? 0) ? b : a)
+          // Warming endpoints count as busier: active requests divided by the warmup factor.
+          : ((b.pool?.active ?? 0) + 1) / this.warmupFactor(b) < ((a.pool?.active ?? 0) + 1) / this.warmupFactor(a) ? b : a;
         break;
       }
       default: {
         // ROUND_ROBIN (and PASSTHROUGH, which has no endpoints of its own here; RING_HASH and MAGLEV when a request has no hash key).
-        const i = this.rr >= n ? 0 : this.rr;
-        this.rr = i + 1;
+        const i = cursor.rr >= n ? 0 : cursor.rr;
+        cursor.rr = i + 1;
         ep = eps[i] as EndpointRuntime;
       }
     }
@@ -286,6 +479,38 @@ export class ClusterRuntime {
     }
     return ep;
   }
+}
+
+/**
+ * Priority levels (and locality groups within them) of a cluster's endpoints; null when there is
+ * one level and no locality weights, so picking takes the flat path.
+ */
+function buildLevels(endpoints: readonly EndpointRuntime[], weights: Record<string, number> | undefined): PriorityLevel[] | null {
+  const weighted = weights !== undefined && weights !== null && typeof weights === 'object' && Object.keys(weights).length > 0;
+  if (!weighted && endpoints.every((e) => e.priority === 0)) return null;
+  const byPriority = new Map<number, PriorityLevel>();
+  for (const e of endpoints) {
+    let l = byPriority.get(e.priority);
+    if (l === undefined) byPriority.set(e.priority, (l = new PriorityLevel(e.priority)));
+    l.endpoints.push(e);
+  }
+  const levels = [...byPriority.values()].sort((a, b) => a.priority - b.priority);
+  if (weighted) {
+    for (const l of levels) {
+      const groups = new Map<string, EndpointGroup>();
+      for (const e of l.endpoints) {
+        const w = (weights as Record<string, number>)[e.locality];
+        // A locality `distribute` gives no weight takes no traffic.
+        if (typeof w !== 'number' || !(w > 0)) continue;
+        let g = groups.get(e.locality);
+        if (g === undefined) groups.set(e.locality, (g = new EndpointGroup(w)));
+        g.endpoints.push(e);
+      }
+      l.groups = [...groups.values()];
+      l.endpoints.splice(0, l.endpoints.length, ...l.groups.flatMap((g) => g.endpoints));
+    }
+  }
+  return levels.filter((l) => l.endpoints.length > 0);
 }
 
 /** A route's weighted destinations, with cumulative weights computed once. */

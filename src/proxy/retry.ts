@@ -6,7 +6,8 @@ import type { ClusterRuntime, EndpointRuntime } from './load-balancer.ts';
 import type { RetryPolicy } from './route-policy/index.ts';
 
 /** What retrying reads of a route's retry policy (compiled with the route's other policy). */
-export type RetrySettings = Pick<RetryPolicy, 'attempts' | 'perTryTimeoutMs' | 'retryOn' | 'retriableStatusCodes' | 'retryIgnorePreviousHosts' | 'backoffBaseMs'>;
+export type RetrySettings = Pick<RetryPolicy, 'attempts' | 'perTryTimeoutMs' | 'retryOn' | 'retriableStatusCodes' | 'retryIgnorePreviousHosts' | 'backoffBaseMs'>
+  & Partial<Pick<RetryPolicy, 'retryRemoteLocalities'>>;
 
 export interface ForwardPolicy {
   /** Route timeout (whole request, retries included); null: none. */
@@ -54,6 +55,8 @@ export class RetryState {
   /** Retries made so far. */
   retries = 0;
   readonly #tried: EndpointRuntime[] = [];
+  /** Bit p: an endpoint of locality priority p was tried (for retryRemoteLocalities). */
+  #triedPriorities = 0;
   /** A retry was wanted but the budget of attempts was spent (response flag URX). */
   exhausted = false;
 
@@ -63,6 +66,7 @@ export class RetryState {
 
   tried(ep: EndpointRuntime): void {
     this.#tried.push(ep);
+    if (ep.priority < 31) this.#triedPriorities |= 1 << ep.priority;
   }
 
   /**
@@ -81,13 +85,16 @@ export class RetryState {
   /** The endpoint for the next try: one not tried yet when there is one (retryIgnorePreviousHosts). */
   next(cluster: ClusterRuntime): EndpointRuntime | null {
     this.retries++;
-    if (!this.settings.retryIgnorePreviousHosts) return cluster.pick();
+    // retryRemoteLocalities: a retry goes to a locality priority not tried yet (Envoy's
+    // previous-priorities retry plugin); once every priority was tried, to any.
+    const skip = this.settings.retryRemoteLocalities === true && cluster.levels !== null ? this.#triedPriorities : 0;
+    if (!this.settings.retryIgnorePreviousHosts) return cluster.pick(null, skip);
     for (let i = 0; i < 5; i++) {
-      const ep = cluster.pick();
+      const ep = cluster.pick(null, skip);
       if (ep === null) return null;
       if (!this.#tried.includes(ep)) return ep;
     }
-    return cluster.pick();
+    return cluster.pick(null, skip);
   }
 
   /** Exponential backoff with full jitter: up to base * 2^(n-1), capped at 10x base. */
