@@ -31,7 +31,7 @@ if (mtime(marker) < mtime(join(root, 'package-lock.json'))) {
 const want = [];
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 if (args.has('--test') || args.has('--bench')) {
-  for (const [bin, pkg] of [['curl', 'curl'], ['openssl', 'openssl']]) if (!has(bin)) want.push(pkg);
+  for (const [bin, pkg] of [['curl', 'curl'], ['openssl', 'openssl'], ['ss', 'iproute2']]) if (!has(bin)) want.push(pkg);
 }
 if (args.has('--bench')) {
   for (const [bin, pkg] of [['wrk', 'wrk'], ['nginx', 'nginx-light']]) if (!has(bin)) want.push(pkg);

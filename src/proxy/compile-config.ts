@@ -6,7 +6,7 @@
 import type { Cluster, GatewayTlsServer, InboundMtlsMode, Listener, ProxyConfig, ProxyRole, ProxySecurity, RouteTable } from '../api/index.ts';
 import { ProxyConfigError } from './errors.ts';
 import { authorityPort } from './http1-parser.ts';
-import { ClusterRuntime, EndpointRuntime, type EndpointTls, WeightedClusters } from './load-balancer.ts';
+import { ClusterRuntime, connSettingsOf, EndpointRuntime, type EndpointTls, WeightedClusters } from './load-balancer.ts';
 import { CompiledRoute, type CompiledRouteTable, compileRouteTable, type RouteRequestView } from './router.ts';
 
 const LB_POLICIES = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'PASSTHROUGH', 'RING_HASH', 'MAGLEV']);
@@ -204,7 +204,8 @@ export function compileConfig(config: ProxyConfig, previous: CompiledConfig | nu
         problems.push(`endpoints[${i}].endpoints[${j}] (${ce.cluster}): needs an address and a port in 1-65535`);
         return;
       }
-      list.push(new EndpointRuntime(e, endpointTls(clusterSpecs.get(ce.cluster), isObj(e.mtls) && typeof e.mtls.identity === 'string' ? e.mtls : undefined)));
+      const spec = clusterSpecs.get(ce.cluster);
+      list.push(new EndpointRuntime(e, endpointTls(spec, isObj(e.mtls) && typeof e.mtls.identity === 'string' ? e.mtls : undefined), connSettingsOf(spec)));
     });
     endpointsByCluster.set(ce.cluster, list);
   });

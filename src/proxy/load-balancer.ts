@@ -28,6 +28,35 @@ export interface EndpointTls {
   key: string;
 }
 
+/**
+ * DestinationRule `connectionPool` settings that shape each upstream connection; null: the
+ * proxy's default. Endpoints of clusters with different settings get separate pools.
+ */
+export interface ConnSettings {
+  connectTimeoutMs: number | null;
+  /** `tcpKeepalive`: SO_KEEPALIVE with this idle time before the first probe (0: the OS default). */
+  keepAliveMs: number | null;
+  /** `maxConnectionDuration`: a connection older than this is closed once its request is done. */
+  maxConnectionDurationMs: number | null;
+  /** `http.idleTimeout`: a pooled connection idle this long is closed. */
+  idleTimeoutMs: number | null;
+  key: string;
+}
+
+/** The connection settings of a cluster's policy, or null when it sets none. */
+export function connSettingsOf(c: Cluster | undefined): ConnSettings | null {
+  const cp = c?.policy?.connectionPool;
+  if (cp === undefined) return null;
+  const ms = (v: number | undefined) => (typeof v === 'number' && v > 0 ? v : null);
+  const connectTimeoutMs = ms(cp.tcp?.connectTimeoutMs);
+  const ka = cp.tcp?.tcpKeepalive;
+  const keepAliveMs = ka === undefined ? null : (ka.timeMs ?? 0);
+  const maxConnectionDurationMs = ms(cp.tcp?.maxConnectionDurationMs);
+  const idleTimeoutMs = ms(cp.http?.idleTimeoutMs);
+  if (connectTimeoutMs === null && keepAliveMs === null && maxConnectionDurationMs === null && idleTimeoutMs === null) return null;
+  return { connectTimeoutMs, keepAliveMs, maxConnectionDurationMs, idleTimeoutMs, key: `conn|${connectTimeoutMs}|${keepAliveMs}|${maxConnectionDurationMs}|${idleTimeoutMs}` };
+}
+
 /** What the forwarder needs from an upstream connection pool; set by the live proxy, null in simulation. */
 export interface EndpointPoolRef {
   /** Requests in flight on this endpoint (for LEAST_REQUEST). */
@@ -43,6 +72,8 @@ export class EndpointRuntime {
   readonly poolKey: string;
   readonly pod: string | undefined;
   readonly tls: EndpointTls | null;
+  /** Connection settings from the cluster's connection pool policy, or null for the defaults. */
+  readonly conn: ConnSettings | null;
   /** `region/zone/subzone`, or '' when unknown. */
   readonly locality: string;
   /** Locality failover priority (0 is preferred). */
@@ -50,11 +81,14 @@ export class EndpointRuntime {
   /** The connection pool for this endpoint; attached after compile by the live proxy. */
   pool: EndpointPoolRef | null = null;
 
-  constructor(e: Endpoint, tls: EndpointTls | null = null) {
+  constructor(e: Endpoint, tls: EndpointTls | null = null, conn: ConnSettings | null = null) {
     this.address = e.address;
     this.port = e.port;
     this.key = e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
-    this.poolKey = tls === null ? this.key : `${this.key}|${tls.key}`;
+    let poolKey = tls === null ? this.key : `${this.key}|${tls.key}`;
+    if (conn !== null) poolKey += `|${conn.key}`;
+    this.poolKey = poolKey;
+    this.conn = conn;
     this.pod = e.pod;
     this.tls = tls;
     this.locality = typeof e.locality === 'string' ? e.locality : '';

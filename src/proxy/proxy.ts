@@ -197,7 +197,7 @@ export class Proxy {
     this.mesh.clearFileCache();
     for (const c of compiled.clusters.values()) {
       for (const ep of c.endpoints) {
-        ep.pool = this.pools.get(ep.poolKey, ep.address, ep.port, ep.tls);
+        ep.pool = this.pools.get(ep.poolKey, ep.address, ep.port, ep.tls, ep.conn);
         keep.add(ep.poolKey);
       }
     }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
-import type { Ack, Cluster, ClusterEndpoints, DiscoveryMessage, Listener, ProxyConfig, ProxyRole, Route, RouteTable } from '../api/index.ts';
+import type { Ack, Cluster, ClusterEndpoints, DiscoveryMessage, Endpoint, Listener, ProxyConfig, ProxyRole, Route, RouteTable } from '../api/index.ts';
 import { createLogger, type Logger } from '../shared/index.ts';
 import { type ProxyEvent, type RunningProxy, startProxy, type StartProxyOptions } from './start-proxy.ts';
 
@@ -19,7 +19,7 @@ export interface ConfigSpec {
   version?: string;
   role?: ProxyRole;
   routes?: RouteTable[];
-  clusters?: { name: string; endpoints: { address: string; port: number }[]; lbPolicy?: Cluster['lbPolicy'] }[];
+  clusters?: { name: string; endpoints: Endpoint[]; lbPolicy?: Cluster['lbPolicy'] }[];
   listeners?: Listener[];
 }
 

@@ -7,7 +7,7 @@ import { connect, Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Logger } from '../shared/index.ts';
 import { clock, type ConnectionRegistry } from './connection-registry.ts';
-import type { CircuitState, EndpointPoolRef, EndpointTls } from './load-balancer.ts';
+import type { CircuitState, ConnSettings, EndpointPoolRef, EndpointTls } from './load-balancer.ts';
 import type { MeshTls, UpstreamTlsContext } from './mesh-tls.ts';
 import { OutBuffer } from './out-buffer.ts';
 import type { ProxyStats } from './stats.ts';
@@ -40,6 +40,8 @@ export class UpstreamConn {
   /** The circuit breaker this connection counts against (its cluster's), if any. */
   circuit: CircuitState | null = null;
   idleSince = 0;
+  /** `maxConnectionDuration`: after this time (`Date.now()`) the connection is not reused. */
+  readonly expiresAt: number;
   /** Where request heads are written. */
   readonly out = new OutBuffer();
   #closed = false;
@@ -89,6 +91,9 @@ export class UpstreamConn {
       }
     }
     this.socket = s;
+    const conn = pool.conn;
+    this.expiresAt = conn?.maxConnectionDurationMs != null ? Date.now() + conn.maxConnectionDurationMs : Infinity;
+    if (conn !== null && conn.keepAliveMs !== null) s.setKeepAlive(true, conn.keepAliveMs);
     s.setTimeout(pool.connectTimeoutMs);
     s.on('timeout', this.#onTimeout);
     s.on('end', this.#onEnd);
@@ -175,16 +180,21 @@ export class EndpointPool implements EndpointPoolRef {
   readonly #stats: ProxyStats;
   #closed = false;
   readonly tls: EndpointTls | null;
+  readonly conn: ConnSettings | null;
+  /** Idle connections older than this are closed (null: the proxy-wide default). */
+  readonly idleTimeoutMs: number | null;
   readonly #mesh: MeshTls | null;
 
-  constructor(key: string, address: string, port: number, stats: ProxyStats, connectTimeoutMs: number, tls: EndpointTls | null = null, mesh: MeshTls | null = null) {
+  constructor(key: string, address: string, port: number, stats: ProxyStats, connectTimeoutMs: number, tls: EndpointTls | null = null, mesh: MeshTls | null = null, conn: ConnSettings | null = null) {
     this.key = key;
     this.address = address;
     this.port = port;
     this.#stats = stats;
-    this.connectTimeoutMs = connectTimeoutMs;
+    this.connectTimeoutMs = conn?.connectTimeoutMs ?? connectTimeoutMs;
     this.tls = tls;
     this.#mesh = mesh;
+    this.conn = conn;
+    this.idleTimeoutMs = conn?.idleTimeoutMs ?? null;
   }
 
   get stats(): ProxyStats {
@@ -210,6 +220,10 @@ export class EndpointPool implements EndpointPoolRef {
     while (idle.length > 0) {
       const c = idle.pop() as UpstreamConn;
       if (c.closed || c.socket.destroyed) continue;
+      if (c.expiresAt !== Infinity && c.expiresAt <= Date.now()) {
+        c.destroy();
+        continue;
+      }
       c.owner = owner;
       c.resume();
       return c;
@@ -229,7 +243,7 @@ export class EndpointPool implements EndpointPoolRef {
   release(c: UpstreamConn): void {
     c.owner = null;
     c.uses++;
-    if (this.#closed || c.closed || this.#idle.length >= MAX_IDLE_PER_ENDPOINT) {
+    if (this.#closed || c.closed || this.#idle.length >= MAX_IDLE_PER_ENDPOINT || (c.expiresAt !== Infinity && c.expiresAt <= Date.now())) {
       c.destroy();
       return;
     }
@@ -252,11 +266,24 @@ export class EndpointPool implements EndpointPoolRef {
     if (i !== -1) this.#idle.splice(i, 1);
   }
 
-  /** Closes idle connections older than `maxIdleMs`. The oldest are at the bottom of the stack. */
-  expireIdle(now: number, maxIdleMs: number): void {
+  /**
+   * Closes idle connections older than the idle timeout (the oldest are at the bottom of the
+   * stack), and any past `maxConnectionDuration`.
+   */
+  expireIdle(now: number, defaultIdleMs: number): void {
     const idle = this.#idle;
+    const maxIdleMs = this.idleTimeoutMs ?? defaultIdleMs;
     while (idle.length > 0 && now - (idle[0] as UpstreamConn).idleSince > maxIdleMs) {
       (idle.shift() as UpstreamConn).destroy();
+    }
+    if (this.conn?.maxConnectionDurationMs != null) {
+      for (let i = idle.length - 1; i >= 0; i--) {
+        const c = idle[i] as UpstreamConn;
+        if (c.expiresAt <= now) {
+          idle.splice(i, 1);
+          c.destroy();
+        }
+      }
     }
   }
 
@@ -289,10 +316,10 @@ export class UpstreamPools {
     });
   }
 
-  get(key: string, address: string, port: number, tls: EndpointTls | null = null): EndpointPool {
+  get(key: string, address: string, port: number, tls: EndpointTls | null = null, conn: ConnSettings | null = null): EndpointPool {
     let p = this.#pools.get(key);
     if (p === undefined) {
-      p = new EndpointPool(key, address, port, this.#stats, this.#registry.timeouts.connectMs, tls, this.#mesh);
+      p = new EndpointPool(key, address, port, this.#stats, this.#registry.timeouts.connectMs, tls, this.#mesh, conn);
       this.#pools.set(key, p);
     }
     return p;
