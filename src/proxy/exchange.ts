@@ -29,6 +29,13 @@ export interface RequestBodySink {
   onRequestEnd(): void;
 }
 
+/** Sees the request body as it arrives, beside the sink (traffic mirroring). Never slows it down. */
+export interface BodyTap {
+  /** Wire bytes `buf[start, end)` (chunked framing included when the request is chunked). */
+  data(buf: Buffer, start: number, end: number): void;
+  end(): void;
+}
+
 /** What the exchange tells the party producing its response. */
 export interface ResponseSource {
   /** The downstream can take more response data (after respondData returned false). */
@@ -165,6 +172,8 @@ export interface Exchange extends RouteRequestView {
   attachRequestBody(sink: RequestBodySink): void;
   /** Resume delivery after onRequestData returned false. */
   resumeRequestBody(): void;
+  /** Adds a tap that sees every request body byte, those already received first. */
+  addBodyTap(tap: BodyTap): void;
   /** Whether the request body has been fully received. */
   readonly requestComplete: boolean;
 

@@ -8,6 +8,13 @@
 // - a reused keep-alive connection closes before any response byte, for a request without a
 //   body → one retry on a fresh connection (the classic keep-alive race), else 503 UC;
 // - malformed response → 502 UPE; failure after the response head was sent → downstream reset.
+//
+// Retrying a request with a body: while a route has retries, the body is copied as it streams
+// to the upstream, up to RETRY_BUFFER_LIMIT bytes; a retry sends the head and the copy again,
+// then the rest as it arrives. A body larger than the limit is not retried once any of it was
+// sent. After body bytes reached an upstream, a retry happens when that upstream answered with
+// a retriable status, or for any retriable failure (reset, per-try timeout) of an idempotent
+// method; a POST or PATCH that may have been processed is not sent twice.
 
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -185,6 +192,12 @@ function connectFailure(err: Error | null): string {
 
 const LOCAL_FAILURE = { kind: 'local-failure' } as const;
 
+/** Request body bytes kept for retries (per request); a larger body is not replayed. */
+export const RETRY_BUFFER_LIMIT = 64 * 1024;
+
+/** Methods a retry may repeat after the request (and its body) reached the upstream. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
 const R_HEAD = 0;
 const R_BODY = 1;
 const R_DONE = 2;
@@ -223,6 +236,16 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   #inCircuit = false;
   #waiting = false;
   #retryOutstanding = false;
+  // Request body replay for retries.
+  /** Copies of the body bytes so far, while they fit RETRY_BUFFER_LIMIT; null: not kept. */
+  #replay: Buffer[] | null = null;
+  #replayBytes = 0;
+  /** Body bytes reached an upstream (of any try). */
+  #bodySent = false;
+  /** The downstream body is complete. */
+  #requestEnded = false;
+  /** A retry of a request with a body is waiting to write its head: body bytes are only kept. */
+  #headPending = false;
 
   constructor(ex: Exchange, cluster: ClusterRuntime, ep: EndpointRuntime, stats: ProxyStats, policy: ForwardPolicy) {
     this.#ex = ex;
@@ -251,6 +274,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     }
     const t = this.#policy.timeoutMs;
     if (t !== null) this.#routeTimer = setTimeout(this.#onRouteTimeout, t);
+    if (ex.bodyKind !== BodyKind.None && this.#policy.retry.attempts > 0) this.#replay = [];
     this.#try();
   }
 
@@ -345,8 +369,10 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   #retryAfter(f: TryFailure): boolean {
     const ex = this.#ex;
     if (this.#aborted || ex.closed || ex.responseStarted) return false;
-    // Nothing of the request was sent (connect failure before the body was taken), or it has no body.
-    const replayable = ex.bodyKind === BodyKind.None || (f.kind === 'connect-failure' && !this.#bodyAttached);
+    // No body; or none of it was taken yet; or it is kept for replay and sending it again is safe.
+    const replayable = ex.bodyKind === BodyKind.None
+      || (f.kind === 'connect-failure' && !this.#bodyAttached)
+      || (this.#replay !== null && (!this.#bodySent || f.kind === 'status' || f.kind === 'connect-failure' || IDEMPOTENT.has(ex.method)));
     const rs = (this.#retry ??= new RetryState(this.#policy.retry));
     rs.tried(this.#ep);
     if (!rs.shouldRetry(f, replayable)) return false;
@@ -371,6 +397,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     this.#requestSent = false;
     this.#decoder = null;
     this.#decodeSink = null;
+    if (this.#bodyAttached && ex.bodyKind !== BodyKind.None) this.#headPending = true;
     this.#switchEndpoint(next);
     this.#stats.upstreamRetries++;
     this.#backoffTimer = setTimeout(() => {
@@ -441,6 +468,13 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     if (!this.#bodyAttached) {
       this.#bodyAttached = true;
       ex.attachRequestBody(this);
+    } else if (this.#headPending) {
+      // A retry: the kept body again, then the rest as it arrives.
+      this.#headPending = false;
+      for (const b of this.#replay ?? []) sock.write(b);
+      this.#bodySent = true;
+      if (this.#requestEnded) this.#requestSent = true;
+      else ex.resumeRequestBody();
     }
     sock.uncork();
   }
@@ -682,12 +716,26 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   // ---- RequestBodySink ----
 
   onRequestData(buf: Buffer, start: number, end: number): boolean {
+    if (this.#state === R_DONE || this.#aborted) return true;
+    const replay = this.#replay;
+    if (replay !== null) {
+      const n = end - start;
+      // Past the limit the copy is dropped, unless a retry is waiting for it (then one chunk more, and reading pauses).
+      if (this.#replayBytes + n <= RETRY_BUFFER_LIMIT || this.#headPending) {
+        replay.push(Buffer.from(buf.subarray(start, end)));
+        this.#replayBytes += n;
+      } else this.#replay = null;
+    }
+    if (this.#headPending) return false;
     const conn = this.#conn;
-    if (conn === null || this.#state === R_DONE) return true;
+    if (conn === null) return true;
+    this.#bodySent = true;
     return conn.socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
   }
 
   onRequestEnd(): void {
+    this.#requestEnded = true;
+    if (this.#headPending) return;
     this.#requestSent = true;
     // An early response already completed while the body was in flight: that connection was not reusable.
   }

@@ -10,7 +10,7 @@ import { ChunkedDecoder } from './chunked-decoder.ts';
 import { clock, type ConnectionRegistry, type TimedConnection } from './connection-registry.ts';
 import { requestChannel, type RequestEvent } from './diagnostics.ts';
 import { HttpParseError } from './errors.ts';
-import { BodyKind, ResponseHeaderOps, type Exchange, type JwtIdentity, type ListenerKind, type PeerInfo, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from './exchange.ts';
+import { BodyKind, ResponseHeaderOps, type BodyTap, type Exchange, type JwtIdentity, type ListenerKind, type PeerInfo, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from './exchange.ts';
 import type { Handler } from './filter.ts';
 import { authorityPort, copyBytes, FIELD_STRIDE, FieldKind, findHeadEnd, type Http1Head, MAX_HEAD_BYTES, MAX_HEADERS, parseRequestHead, parseTarget, skipEmptyLines } from './http1-parser.ts';
 import { OutBuffer } from './out-buffer.ts';
@@ -381,6 +381,7 @@ export class Http1Exchange implements Exchange {
   readonly #decoder: ChunkedDecoder | null;
   #sink: RequestBodySink | null = null;
   #queue: Buffer[] | null = null;
+  #taps: BodyTap[] | null = null;
   #discard = false;
   requestComplete: boolean;
   // Response.
@@ -446,6 +447,8 @@ export class Http1Exchange implements Exchange {
     }
     const done = this.#decoder === null ? this.#remaining === 0 : this.#decoder.done;
     if (end > i && !this.#discard) {
+      const taps = this.#taps;
+      if (taps !== null) for (const tap of taps) tap.data(buf, i, end);
       const sink = this.#sink;
       if (sink !== null) {
         if (!sink.onRequestData(buf, i, end)) this.#conn.pauseReading();
@@ -457,6 +460,7 @@ export class Http1Exchange implements Exchange {
     }
     if (done) {
       this.requestComplete = true;
+      if (this.#taps !== null && !this.#discard) for (const tap of this.#taps) tap.end();
       if (this.#discard) this.#maybeDone();
       else if (this.#sink !== null) this.#sink.onRequestEnd();
     }
@@ -476,6 +480,14 @@ export class Http1Exchange implements Exchange {
 
   resumeRequestBody(): void {
     if (!this.requestComplete) this.#conn.resumeReading();
+  }
+
+  addBodyTap(tap: BodyTap): void {
+    if (this.#discard) return;
+    (this.#taps ??= []).push(tap);
+    // Bytes that arrived before any sink took them are still queued; a sink attached earlier means there are none.
+    if (this.#queue !== null) for (const b of this.#queue) tap.data(b, 0, b.length);
+    if (this.requestComplete) tap.end();
   }
 
   // ---- response ----

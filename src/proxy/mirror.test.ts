@@ -52,3 +52,37 @@ test('mirrorPercentage: about that share of requests is copied', async (t) => {
   await new Promise((r) => setTimeout(r, 200));
   assert.ok(v2.seen.length >= 25 && v2.seen.length <= 80, `${v2.seen.length} of 200 mirrored`);
 });
+
+test('a request body is mirrored with the request (Content-Length and chunked); a mirror that never reads does not hold up the upload', async (t) => {
+  const received: { body: string; te: string | undefined }[] = [];
+  const v1 = await startUpstream(t, 'v1');
+  const v2 = await startUpstream(t, 'v2', (req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      received.push({ body, te: req.headers['transfer-encoding'] });
+      res.end('v2');
+    });
+  });
+  // Accepts the connection and never reads it: the copy backs up.
+  const stuck = await startUpstream(t, 'stuck', () => {});
+  const proxy = await startTestProxy(t, { discovery: null });
+  const route = fwd('r', [['a', 1]]);
+  route.mirrors = [{ cluster: 'b', percentage: 100 }];
+  const cfg = makeConfig({ routes: [table('80', ['svc'], [route])], clusters: [{ name: 'a', endpoints: [{ address: '127.0.0.1', port: v1.port }] }, { name: 'b', endpoints: [{ address: '127.0.0.1', port: v2.port }] }] });
+  assert.deepEqual(await proxy.proxy.applyConfig(cfg), { ok: true });
+  const port = proxy.outboundPort as number;
+  assert.equal((await send(port, 'http://svc/orders', { method: 'POST', headers: { host: 'svc' }, body: 'order=42' })).status, 200);
+  assert.equal((await send(port, 'http://svc/orders', { method: 'POST', headers: { host: 'svc' }, body: [Buffer.from('chunk one,'), Buffer.from('chunk two')] })).status, 200);
+  await until(() => received.length >= 2, 'both bodies mirrored');
+  assert.deepEqual(received.map((r) => r.body).sort(), ['chunk one,chunk two', 'order=42']);
+
+  route.mirrors = [{ cluster: 'b', percentage: 100 }];
+  const cfg2 = makeConfig({ version: 'v2', routes: [table('80', ['svc'], [route])], clusters: [{ name: 'a', endpoints: [{ address: '127.0.0.1', port: v1.port }] }, { name: 'b', endpoints: [{ address: '127.0.0.1', port: stuck.port }] }] });
+  assert.deepEqual(await proxy.proxy.applyConfig(cfg2), { ok: true });
+  const big = Buffer.alloc(8 * 1024 * 1024, 1);
+  const r = await send(port, 'http://svc/upload', { method: 'POST', headers: { host: 'svc' }, body: big });
+  assert.equal(r.status, 200);
+  assert.equal(r.text, `v1 POST /upload`);
+  await until(() => proxy.proxy.stats.mirrorFailures >= 1, 'the copy that fell behind was dropped');
+});

@@ -1,7 +1,7 @@
 // An in-memory Exchange for filter tests: request headers from a plain object, header edits and
 // the response recorded, and `settled` resolving when the request was passed on or answered.
 
-import { BodyKind, ResponseHeaderOps, type Exchange, type JwtIdentity, type PeerInfo, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from '../exchange.ts';
+import { BodyKind, ResponseHeaderOps, type BodyTap, type Exchange, type JwtIdentity, type PeerInfo, type RequestBodySink, type ResponseHeadInfo, type ResponseSource } from '../exchange.ts';
 import { parseRequestHead, type Http1Head } from '../http1-parser.ts';
 
 export interface FakeRequest {
@@ -94,6 +94,7 @@ export class FakeExchange implements Exchange {
 
   attachRequestBody(_sink: RequestBodySink): void {}
   resumeRequestBody(): void {}
+  addBodyTap(_tap: BodyTap): void {}
   setResponseSource(_src: ResponseSource | null): void {}
 
   respondHead(h: ResponseHeadInfo): void {
