@@ -7,6 +7,7 @@ import type {
   StringMatcher, VirtualServiceSpec, WeightedCluster,
 } from '../../api/index.ts';
 import { labelsMatch, resolveShortName, type MeshSnapshot, type PodModel } from '../../model/index.ts';
+import { expandDelegate } from './delegate.ts';
 import { outboundClusterName } from './names.ts';
 
 export interface RouteContext {
@@ -84,7 +85,7 @@ function destinationPort(ctx: RouteContext, host: string, explicit: number | und
   return ctx.port;
 }
 
-const POLICY_KEYS = ['timeout', 'retries', 'fault', 'mirror', 'mirrors', 'mirrorPercentage', 'mirrorPercent', 'corsPolicy', 'headers', 'rewrite', 'redirect', 'delegate'] as const;
+const POLICY_KEYS = ['timeout', 'retries', 'fault', 'mirror', 'mirrors', 'mirrorPercentage', 'mirrorPercent', 'corsPolicy', 'headers', 'rewrite', 'redirect'] as const;
 
 function policyOf(http: HTTPRoute): Record<string, unknown> | undefined {
   const p: Record<string, unknown> = {};
@@ -133,36 +134,50 @@ function weightedClusters(dests: readonly { destination: Destination; weight?: n
   return clusters;
 }
 
+/**
+ * One VirtualService http route as route entries, one per match that applies to this proxy.
+ * `ns` is the namespace its destinations' short names and match-level gateways resolve in.
+ */
+function routesFromHttp(http: HTTPRoute, ns: string, baseName: string, ctx: RouteContext, out: Route[]): void {
+  const matches = http.match && http.match.length > 0 ? http.match : [undefined];
+  const dests = http.route ?? [];
+  const clusters = weightedClusters(dests, ns, ctx);
+  const policy = policyOf(http);
+  const mirrors = mirrorTargets(http, ns, ctx);
+  matches.forEach((m, j) => {
+    const match = m ? compileMatch(m, ctx, ns) : {};
+    if (match === null) return;
+    const route: Route = { name: `${baseName}${matches.length > 1 ? `.${m?.name ?? j}` : ''}`, match };
+    if (http.directResponse) {
+      const body = http.directResponse.body?.string ??
+        (http.directResponse.body?.bytes !== undefined ? Buffer.from(http.directResponse.body.bytes, 'base64').toString() : undefined);
+      route.directResponse = body !== undefined ? { status: http.directResponse.status, body } : { status: http.directResponse.status };
+    } else if (dests.length > 0) {
+      route.route = { clusters };
+    } else if (!http.redirect) {
+      route.route = { clusters: [] };
+    }
+    // Redirect routes are answered by the proxy's route filters.
+    if (policy) route.policy = policy;
+    if (mirrors.length > 0) route.mirrors = mirrors;
+    out.push(route);
+  });
+}
+
 export function routesFromVirtualService(vs: Resource<VirtualServiceSpec>, ctx: RouteContext): Route[] {
   const ns = vs.metadata.namespace ?? 'default';
   const out: Route[] = [];
   (vs.spec.http ?? []).forEach((http, i) => {
-    const matches = http.match && http.match.length > 0 ? http.match : [undefined];
-    const dests = http.route ?? [];
-    const clusters = weightedClusters(dests, ns, ctx);
-    const policy = policyOf(http);
-    const mirrors = mirrorTargets(http, ns, ctx);
-    matches.forEach((m, j) => {
-      const match = m ? compileMatch(m, ctx, ns) : {};
-      if (match === null) return;
-      const route: Route = {
-        name: `${ns}/${vs.metadata.name}#${http.name ?? i}${matches.length > 1 ? `.${m?.name ?? j}` : ''}`,
-        match,
-      };
-      if (http.directResponse) {
-        const body = http.directResponse.body?.string ??
-          (http.directResponse.body?.bytes !== undefined ? Buffer.from(http.directResponse.body.bytes, 'base64').toString() : undefined);
-        route.directResponse = body !== undefined ? { status: http.directResponse.status, body } : { status: http.directResponse.status };
-      } else if (dests.length > 0) {
-        route.route = { clusters };
-      } else if (!http.redirect && !http.delegate) {
-        route.route = { clusters: [] };
-      }
-      if (policy) route.policy = policy;
-      if (mirrors.length > 0) route.mirrors = mirrors;
-      // Redirect routes are answered by the proxy's route filters; delegate routes are a later feature.
-      out.push(route);
-    });
+    const name = `${ns}/${vs.metadata.name}#${http.name ?? i}`;
+    if (http.delegate === undefined) {
+      routesFromHttp(http, ns, name, ctx, out);
+      return;
+    }
+    // The delegate's routes take this route's place. A delegate that is missing or not exported
+    // here gives none, so requests fall through to the routes after this one.
+    const d = expandDelegate(ctx.snap, vs, http, name);
+    if (d.kind !== 'ok') return;
+    for (const r of d.routes) routesFromHttp(r.http, r.namespace, r.name, ctx, out);
   });
   return out;
 }
