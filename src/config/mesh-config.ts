@@ -1,9 +1,11 @@
 // MeshConfig YAML -> MeshConfig, with diagnostics that name the file, line and field.
 
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { DEFAULT_MESH_CONFIG, type MeshConfig, type MeshExtAuthzProvider } from '../api/index.ts';
-import { formatPath, type Diagnostic } from './diagnostic.ts';
+import { DEFAULT_MESH_CONFIG, type LocalityLbSetting, type MeshConfig, type MeshExtAuthzProvider } from '../api/index.ts';
+import { formatPath, parsePath, type Diagnostic } from './diagnostic.ts';
 import { parseDuration } from './duration.ts';
+import { Findings } from './validate-common.ts';
+import { validateLocalityLbSetting } from './validate-destination-rule.ts';
 
 const CODE = 'ISTHMUS_ERR_CONFIG_INVALID_MESH_CONFIG';
 const DNS_LABELS = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
@@ -11,6 +13,83 @@ const DNS_LABELS = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9]
 export interface MeshConfigResult {
   config: MeshConfig;
   diagnostics: Diagnostic[];
+}
+
+type Fail = (path: (string | number)[], message: string, severity?: 'error' | 'warning') => void;
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `localityLbSetting`: each field's type, then the rules a DestinationRule's setting follows
+ * (weights summing to 100, well-formed and non-overlapping localities, failover between two
+ * different regions, ...). Returns the setting when it has no errors.
+ */
+function parseLocalityLbSetting(v: unknown, at: (string | number)[], fail: Fail): LocalityLbSetting | undefined {
+  if (!isMapping(v)) {
+    fail(at, 'localityLbSetting must be a mapping');
+    return undefined;
+  }
+  let ok = true;
+  const bad = (path: (string | number)[], message: string) => {
+    fail(path, message);
+    ok = false;
+  };
+  /** Reports a bad entry and drops it. */
+  const drop = (path: (string | number)[], message: string): [] => {
+    bad(path, message);
+    return [];
+  };
+  const out: LocalityLbSetting = {};
+  for (const k of Object.keys(v)) {
+    if (!['enabled', 'distribute', 'failover', 'failoverPriority'].includes(k)) fail([...at, k], `field ${k} is not a localityLbSetting field and is ignored`, 'warning');
+  }
+  if (v['enabled'] !== undefined) {
+    if (typeof v['enabled'] !== 'boolean') bad([...at, 'enabled'], `enabled must be true or false, got ${JSON.stringify(v['enabled'])}`);
+    else out.enabled = v['enabled'];
+  }
+  const listOf = (key: string): unknown[] => {
+    const x = v[key];
+    if (x === undefined || x === null) return [];
+    if (!Array.isArray(x)) {
+      bad([...at, key], `${key} must be a list`);
+      return [];
+    }
+    return x;
+  };
+  const distribute = listOf('distribute').flatMap((d, i) => {
+    const p = [...at, 'distribute', i];
+    if (!isMapping(d)) return drop(p, 'a distribute entry must be a mapping with from and to');
+    if (typeof d['from'] !== 'string' || d['from'] === '') return drop([...p, 'from'], 'from is required: the locality of the proxies this entry applies to');
+    if (!isMapping(d['to'])) return drop([...p, 'to'], 'to must be a mapping from locality to weight');
+    const to: Record<string, number> = {};
+    for (const [loc, w] of Object.entries(d['to'])) {
+      if (typeof w !== 'number' || !Number.isInteger(w)) bad([...p, 'to', loc], `weight for ${loc} must be an integer, got ${JSON.stringify(w)}`);
+      else to[loc] = w;
+    }
+    return [{ from: d['from'], to }];
+  });
+  const failover = listOf('failover').flatMap((f, i) => {
+    const p = [...at, 'failover', i];
+    if (!isMapping(f)) return drop(p, 'a failover entry must be a mapping with from and to');
+    if (typeof f['from'] !== 'string' || f['from'] === '') return drop([...p, 'from'], 'from is required: a region');
+    if (typeof f['to'] !== 'string' || f['to'] === '') return drop([...p, 'to'], 'to is required: a region');
+    return [{ from: f['from'], to: f['to'] }];
+  });
+  const failoverPriority = listOf('failoverPriority').flatMap((l, i) => {
+    if (typeof l !== 'string' || l === '') return drop([...at, 'failoverPriority', i], `a failoverPriority entry must be a label name, got ${JSON.stringify(l)}`);
+    return [l];
+  });
+  if (distribute.length > 0) out.distribute = distribute;
+  if (failover.length > 0) out.failover = failover;
+  if (failoverPriority.length > 0) out.failoverPriority = failoverPriority;
+  // The mesh setting applies to every cluster, so the outlier detection warning (a per-rule
+  // matter) is left to the DestinationRules.
+  const f = new Findings();
+  validateLocalityLbSetting(f, at, v, true);
+  for (const d of f.diagnostics) {
+    fail(parsePath(d.path) ?? at, d.message, d.severity);
+    if (d.severity === 'error') ok = false;
+  }
+  return ok ? out : undefined;
 }
 
 function strings(v: unknown): string[] | undefined {
@@ -58,7 +137,7 @@ export function parseMeshConfig(text: string, file: string): MeshConfigResult {
     fail([], 'a MeshConfig must be a mapping');
     return { config, diagnostics };
   }
-  const known = new Set(['trustDomain', 'rootNamespace', 'extensionProviders', 'defaultConfig']);
+  const known = new Set(['trustDomain', 'rootNamespace', 'extensionProviders', 'defaultConfig', 'localityLbSetting']);
   for (const k of Object.keys(root)) if (!known.has(k)) fail([...prefix, k], `field ${k} has no effect in Isthmus and is ignored`, 'warning');
   if (root['trustDomain'] !== undefined) {
     const td = root['trustDomain'];
@@ -85,6 +164,10 @@ export function parseMeshConfig(text: string, file: string): MeshConfigResult {
     const ms = typeof ttl === 'string' ? parseDuration(ttl) : undefined;
     if (ms === undefined || ms < 1000) fail([...prefix, 'defaultConfig', 'proxyMetadata', 'SECRET_TTL'], `SECRET_TTL must be a duration of at least 1s, got ${JSON.stringify(ttl)}`);
     else config.workloadCertTtlMs = ms;
+  }
+  if (root['localityLbSetting'] !== undefined && root['localityLbSetting'] !== null) {
+    const setting = parseLocalityLbSetting(root['localityLbSetting'], [...prefix, 'localityLbSetting'], fail);
+    if (setting !== undefined) config.localityLbSetting = setting;
   }
   const eps = root['extensionProviders'];
   if (eps !== undefined) {

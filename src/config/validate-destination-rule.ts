@@ -189,7 +189,7 @@ function validateLoadBalancer(f: Findings, path: Path, value: unknown, hasOutlie
     }
   }
   const loc = obj(lb['localityLbSetting']);
-  if (loc !== undefined) validateLocality(f, [...path, 'localityLbSetting'], loc, hasOutlier);
+  if (loc !== undefined) validateLocalityLbSetting(f, [...path, 'localityLbSetting'], loc, hasOutlier);
   if (has(lb, 'warmupDurationSecs')) {
     f.warn([...path, 'warmupDurationSecs'], 'ISTHMUS_ERR_CONFIG_DEPRECATED', 'warmupDurationSecs is deprecated, use warmup');
     checkDuration(f, [...path, 'warmupDurationSecs'], lb['warmupDurationSecs']);
@@ -208,7 +208,11 @@ function validateLoadBalancer(f: Findings, path: Path, value: unknown, hasOutlie
 
 const TOPOLOGY_LABELS: ReadonlySet<string> = new Set(['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone']);
 
-function validateLocality(f: Findings, path: Path, loc: Obj, hasOutlier: boolean): void {
+/**
+ * A LocalityLoadBalancerSetting (a DestinationRule's, or MeshConfig's with `hasOutlier` true since
+ * the mesh one is not tied to a cluster), with Istio's rules.
+ */
+export function validateLocalityLbSetting(f: Findings, path: Path, loc: Obj, hasOutlier: boolean): void {
   const code = 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER';
   const distribute = arr(loc['distribute']);
   const failover = arr(loc['failover']);
@@ -217,6 +221,9 @@ function validateLocality(f: Findings, path: Path, loc: Obj, hasOutlier: boolean
     f.error(path, 'ISTHMUS_ERR_CONFIG_CONFLICT', "can not simultaneously specify 'distribute' and 'failover'");
     return;
   }
+  if (distribute.length > 0 && priority.length > 0) {
+    f.warn([...path, 'failoverPriority'], code, "failoverPriority has no effect when 'distribute' is set");
+  }
   if (failover.length > 0) {
     priority.forEach((label, i) => {
       if (typeof label === 'string' && TOPOLOGY_LABELS.has(label)) {
@@ -224,12 +231,14 @@ function validateLocality(f: Findings, path: Path, loc: Obj, hasOutlier: boolean
       }
     });
   }
+  const froms: { path: Path; locality: string }[] = [];
   distribute.forEach((d, i) => {
     const dist = obj(d);
     if (dist === undefined) return;
     const at = [...path, 'distribute', i];
     let total = 0;
     let badWeight = false;
+    const tos: { path: Path; locality: string }[] = [];
     for (const [locality, w] of entries(dist['to'])) {
       const weight = num(w) ?? 0;
       if (weight <= 0 || weight > 100) {
@@ -237,12 +246,14 @@ function validateLocality(f: Findings, path: Path, loc: Obj, hasOutlier: boolean
         badWeight = true;
       }
       total += weight;
-      checkLocality(f, [...at, 'to', locality], locality);
+      if (checkLocality(f, [...at, 'to', locality], locality)) tos.push({ path: [...at, 'to', locality], locality });
     }
     if (!badWeight && isObj(dist['to']) && total !== 100) f.error([...at, 'to'], code, `total locality weight ${total} != 100`);
+    checkOverlaps(f, tos);
     const from = str(dist['from']);
-    if (from !== undefined) checkLocality(f, [...at, 'from'], from);
+    if (from !== undefined && checkLocality(f, [...at, 'from'], from)) froms.push({ path: [...at, 'from'], locality: from });
   });
+  checkOverlaps(f, froms);
   if ((failover.length > 0 || priority.length > 0) && !hasOutlier) {
     f.warn(path, code, 'outlier detection policy must be provided for failover');
   }
@@ -258,15 +269,45 @@ function validateLocality(f: Findings, path: Path, loc: Obj, hasOutlier: boolean
   });
 }
 
-/** `region/zone/subzone`, with at most one `*`, at the end. */
-function checkLocality(f: Findings, path: Path, locality: string): void {
+/** `region/zone/subzone`, with at most one `*`, at the end. False when it reported a problem. */
+function checkLocality(f: Findings, path: Path, locality: string): boolean {
   const code = 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER';
   const stars = locality.split('*').length - 1;
   if (stars > 1 || (stars === 1 && !locality.endsWith('*'))) {
     f.error(path, code, `locality ${locality} wildcard '*' number can not exceed 1 and must be in the end`);
-  } else if (locality.split('/', 3).some((part) => part === '')) {
-    f.error(path, code, `locality ${locality} must not contain empty region/zone/subzone info`);
+    return false;
   }
+  if (locality.split('/', 3).some((part) => part === '')) {
+    f.error(path, code, `locality ${locality} must not contain empty region/zone/subzone info`);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Does `earlier`, listed before `later`, already claim `later`'s localities? Istio's rule, which
+ * reads a list in order: a `*` region claims everything after it; within one region, a region
+ * (or `region/*`) claims every later zone and subzone, a later bare region overlaps anything
+ * before it in that region, and a zone (or `region/zone/*`) claims that zone's later subzones.
+ * A broader wildcard after a narrower entry (`r/z` then `r/*`) is accepted: in `distribute`
+ * `from` the first match wins, so the narrower one must come first.
+ */
+function claims(earlier: string, later: string): boolean {
+  const e = earlier.split('/', 3);
+  const l = later.split('/', 3);
+  if (e[0] === '*') return true;
+  if (e[0] !== l[0]) return false;
+  if (l.length === 1 || e.length === 1 || e[1] === '*') return true;
+  if (e[1] !== l[1]) return false;
+  if (l.length === 2 || e.length === 2) return true;
+  return e[2] === '*' || e[2] === l[2];
+}
+
+function checkOverlaps(f: Findings, list: readonly { path: Path; locality: string }[]): void {
+  list.forEach((x, i) => {
+    const prev = list.slice(0, i).find((p) => claims(p.locality, x.locality));
+    if (prev !== undefined) f.error(x.path, 'ISTHMUS_ERR_CONFIG_INVALID_LOAD_BALANCER', `locality ${x.locality} overlaps ${prev.locality}, listed before it`);
+  });
 }
 
 function validateConnectionPool(f: Findings, path: Path, value: unknown): void {

@@ -1,2 +1,3 @@
 export * from './hosts.ts';
 export * from './snapshot.ts';
+export * from './locality.ts';

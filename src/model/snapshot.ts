@@ -2,12 +2,13 @@
 // version. Built from a list of resources; does no I/O.
 
 import {
-  DEFAULT_DOMAIN_SUFFIX, PodAnnotations, ROOT_NAMESPACE, groupKind,
+  DEFAULT_DOMAIN_SUFFIX, DEFAULT_MESH_CONFIG, PodAnnotations, ROOT_NAMESPACE, groupKind,
   type DestinationRuleSpec, type GatewaySpec, type KubeServiceSpec, type PodSpec, type Resource,
   type ServiceEntrySpec, type VirtualServiceSpec, type AuthorizationPolicySpec, type PeerAuthenticationSpec,
-  type RequestAuthenticationSpec,
+  type RequestAuthenticationSpec, type LocalityLbSetting,
 } from '../api/index.ts';
 import { resolveShortName } from './hosts.ts';
+import { localityFromLabels, normalizeLocality } from './locality.ts';
 
 export interface ServicePortModel {
   name: string;
@@ -22,6 +23,8 @@ export interface ServiceEndpointModel {
   port?: number;
   ports?: Record<string, number>;
   labels?: Record<string, string>;
+  /** `region/zone/subzone`: the entry's `locality`, else its locality labels. */
+  locality?: string;
 }
 
 export interface ServiceModel {
@@ -47,6 +50,8 @@ export interface PodModel {
   appPorts: Record<string, string>;
   containerPorts: { port: number; name?: string }[];
   hasSidecar: boolean;
+  /** `region/zone/subzone` from the pod's locality labels (see locality.ts); absent when unknown. */
+  locality?: string;
 }
 
 export interface MeshSnapshot {
@@ -68,6 +73,8 @@ export interface MeshSnapshot {
   readonly peerAuthentications: readonly Resource<PeerAuthenticationSpec>[];
   readonly authorizationPolicies: readonly Resource<AuthorizationPolicySpec>[];
   readonly requestAuthentications: readonly Resource<RequestAuthenticationSpec>[];
+  /** MeshConfig `localityLbSetting`: locality load balancing where no DestinationRule sets its own. */
+  readonly localityLbSetting: LocalityLbSetting;
 }
 
 function byAge(a: Resource, b: Resource): number {
@@ -92,7 +99,7 @@ export function podModel(r: Resource<PodSpec>): PodModel {
   for (const c of r.spec.containers ?? []) {
     for (const p of c.ports ?? []) containerPorts.push(p.name ? { port: p.containerPort, name: p.name } : { port: p.containerPort });
   }
-  return {
+  const pod: PodModel = {
     name: r.metadata.name,
     namespace: r.metadata.namespace ?? 'default',
     labels: r.metadata.labels ?? {},
@@ -103,12 +110,15 @@ export function podModel(r: Resource<PodSpec>): PodModel {
     containerPorts,
     hasSidecar: ann[PodAnnotations.sidecar] !== undefined,
   };
+  const locality = localityFromLabels(pod.labels);
+  if (locality !== undefined) pod.locality = locality;
+  return pod;
 }
 
 export function buildSnapshot(
   resources: readonly Resource[],
   version: number,
-  opts: { domainSuffix?: string; rootNamespace?: string; trustDomain?: string } = {},
+  opts: { domainSuffix?: string; rootNamespace?: string; trustDomain?: string; localityLbSetting?: LocalityLbSetting } = {},
 ): MeshSnapshot {
   const domainSuffix = opts.domainSuffix ?? DEFAULT_DOMAIN_SUFFIX;
   const sorted = [...resources].sort(byAge);
@@ -162,6 +172,8 @@ export function buildSnapshot(
               const ep: ServiceEndpointModel = { address: e.address ?? host };
               if (e.ports) ep.ports = e.ports;
               if (e.labels) ep.labels = e.labels;
+              const locality = normalizeLocality(e.locality) ?? localityFromLabels(e.labels);
+              if (locality !== undefined) ep.locality = locality;
               return ep;
             });
           } else if (!spec.workloadSelector && (spec.resolution === 'DNS' || spec.resolution === 'DNS_ROUND_ROBIN')) {
@@ -217,6 +229,7 @@ export function buildSnapshot(
     peerAuthentications,
     authorizationPolicies,
     requestAuthentications,
+    localityLbSetting: opts.localityLbSetting ?? DEFAULT_MESH_CONFIG.localityLbSetting,
   };
 }
 

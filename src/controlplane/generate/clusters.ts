@@ -1,8 +1,9 @@
 // Clusters and their endpoints for every destination a proxy's routes refer to.
 
 import type { Cluster, ClusterEndpoints, Endpoint } from '../../api/index.ts';
-import { labelsMatch, type MeshSnapshot, type ServiceModel } from '../../model/index.ts';
+import { labelsMatch, type MeshSnapshot, type PodModel, type ServiceModel } from '../../model/index.ts';
 import { destinationRuleFor } from './destination-rules.ts';
+import { applyLocalityLb, effectiveLocalitySetting } from './locality.ts';
 import { outboundClusterName } from './names.ts';
 import { endpointMtls, upstreamTls } from './security.ts';
 import { clusterPolicyOf, lbPolicyOf, mergeTrafficPolicy } from './traffic-policy.ts';
@@ -18,6 +19,7 @@ function endpointsFor(snap: MeshSnapshot, svc: ServiceModel | undefined, port: n
       const p = (sp.name ? e.ports?.[sp.name] : undefined) ?? e.port ?? (typeof sp.targetPort === 'number' ? sp.targetPort : port);
       const ep: Endpoint = { address: e.address, port: p };
       if (e.labels) ep.labels = e.labels;
+      if (e.locality !== undefined) ep.locality = e.locality;
       out.push(ep);
     }
   } else if (svc.selector) {
@@ -30,6 +32,7 @@ function endpointsFor(snap: MeshSnapshot, svc: ServiceModel | undefined, port: n
       else target = pod.containerPorts.find((c) => c.name === sp.targetPort)?.port;
       if (target === undefined) continue;
       const ep: Endpoint = { address: pod.ip, port: target, pod: pod.name, labels: pod.labels };
+      if (pod.locality !== undefined) ep.locality = pod.locality;
       const mtls = endpointMtls(snap, pod, target);
       if (mtls) ep.mtls = mtls;
       out.push(ep);
@@ -44,11 +47,13 @@ export interface ClusterRef {
   subset?: string;
 }
 
+/** Clusters for `refs` as `proxy` (the sidecar's or gateway's pod) sees them. */
 export function buildClusters(
   snap: MeshSnapshot,
-  proxyNamespace: string,
+  proxy: PodModel,
   refs: ReadonlyMap<string, ClusterRef>,
 ): { clusters: Cluster[]; endpoints: ClusterEndpoints[] } {
+  const proxyNamespace = proxy.namespace;
   const clusters: Cluster[] = [];
   const endpoints: ClusterEndpoints[] = [];
   for (const [name, ref] of [...refs].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -75,6 +80,8 @@ export function buildClusters(
     clusters.push(cluster);
     // A subset the DestinationRule does not define selects nothing: requests get 503 (no healthy upstream).
     const eps = ref.subset !== undefined && !subset ? [] : endpointsFor(snap, svc, ref.port, subset?.labels ?? undefined);
+    const locality = effectiveLocalitySetting(policy?.loadBalancer?.localityLbSetting, snap.localityLbSetting);
+    applyLocalityLb(cluster, eps, proxy, locality, merged?.outlierDetection !== undefined);
     endpoints.push({ cluster: name, endpoints: eps });
   }
   return { clusters, endpoints };

@@ -133,6 +133,6 @@ export function generateGateway(snap: MeshSnapshot, pod: PodModel, ctx: Security
     }
     routes.push({ name: table, virtualHosts: [...vhosts.values()].sort((a, b) => (a.name < b.name ? -1 : 1)) });
   }
-  const { clusters, endpoints } = buildClusters(snap, pod.namespace, refs);
+  const { clusters, endpoints } = buildClusters(snap, pod, refs);
   return { listeners, routes, clusters, endpoints };
 }

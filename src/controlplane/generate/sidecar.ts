@@ -53,7 +53,7 @@ export function generateSidecar(snap: MeshSnapshot, pod: PodModel): {
     }
     routes.push({ name: String(port), virtualHosts });
   }
-  const { clusters, endpoints } = buildClusters(snap, pod.namespace, refs);
+  const { clusters, endpoints } = buildClusters(snap, pod, refs);
   const listeners: Listener[] = [];
   if (pod.ip) {
     for (const cp of pod.containerPorts) {
