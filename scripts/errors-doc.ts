@@ -60,7 +60,11 @@ flag too (\`URX\` on an upstream 5xx after the retries ran out).
 | 503 | \`NC\` | \`cluster "…" not found\`, \`route "…" has no destination\` | the route names a cluster the proxy does not have |
 | 503 | \`UH\` | \`no healthy upstream for cluster "…"\` | the cluster has no endpoints (no ready pod, or a subset that selects none) |
 | 503 | \`UF\` (\`UF,URX\`) | \`upstream connect error: ECONNREFUSED (127.0.0.x:9080, cluster …)\` | the connection could not be made (refused, timeout, TLS handshake or SAN check, unreadable TLS files); \`URX\` when retries were wanted but used up |
-| 503 | \`UC\` | \`upstream connect error or disconnect/reset before headers\` | the upstream closed or reset before answering |
+| 503 | \`UC\` | \`upstream connect error or disconnect/reset before headers: connection termination\` | the upstream closed the connection (FIN) before answering; after a response started, the client connection is reset with the same flag |
+| 503 | \`UR\` | \`upstream connect error or disconnect/reset before headers: ECONNRESET\` | the upstream reset the connection (TCP RST) before answering |
+| — | \`LR\` | — | the proxy shut down with the request still in flight (past its drain grace period) and reset the client connection |
+| — | \`DC\` | — | the client went away before the response was complete |
+| 429 | \`RL\` | — | reserved for local rate limiting; Istio configures that only through EnvoyFilter, which Isthmus rejects, so nothing produces it yet |
 | 502 | \`UPE\` | \`upstream sent a malformed response\` | the upstream's response was not valid HTTP/1.1 |
 | 504 | \`UT\` | \`upstream request timeout\`, \`upstream per-try timeout\` | the route \`timeout\` (or a try's \`perTryTimeout\` with no retry left) expired |
 | 503 | \`UO\` | \`circuit breaker open: maxConnections=1, http1MaxPendingRequests=1 on outbound\|…\` | a DestinationRule connection pool limit was reached |

@@ -680,10 +680,12 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     this.#release();
     ex.setResponseSource(null);
     const why = err !== null ? ((err as NodeJS.ErrnoException).code ?? err.message) : 'connection termination';
+    // A TCP RST from the upstream is UR; a close (FIN) or other failure is UC.
+    const flag = (err as NodeJS.ErrnoException | null)?.code === 'ECONNRESET' ? ResponseFlag.UpstreamRemoteReset : ResponseFlag.UpstreamConnectionTermination;
     if (!ex.responseStarted) {
-      ex.localReply(503, this.#withRetryFlag(ResponseFlag.UpstreamConnectionTermination), `upstream connect error or disconnect/reset before headers: ${why} (${this.#ep.key})`);
+      ex.localReply(503, this.#withRetryFlag(flag), `upstream connect error or disconnect/reset before headers: ${why} (${this.#ep.key})`);
     } else {
-      ex.abort(ResponseFlag.UpstreamConnectionTermination, `upstream reset during the response: ${why}`);
+      ex.abort(flag, `upstream reset during the response: ${why}`);
     }
   }
 

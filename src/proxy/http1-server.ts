@@ -316,7 +316,9 @@ export class Http1ServerConnection implements TimedConnection {
     else this.#ex.closeAfterResponse();
   }
 
+  /** Hard close by the proxy itself (shutdown past its grace period): an exchange in flight is flagged LR. */
   destroy(): void {
+    this.#ex?.localReset();
     this.socket.destroy();
   }
 }
@@ -382,6 +384,7 @@ export class Http1Exchange implements Exchange {
   #sink: RequestBodySink | null = null;
   #queue: Buffer[] | null = null;
   #taps: BodyTap[] | null = null;
+  #localReset = false;
   #discard = false;
   requestComplete: boolean;
   // Response.
@@ -519,10 +522,16 @@ export class Http1Exchange implements Exchange {
     this.#src?.onDownstreamDrain();
   }
 
+  /** The proxy resets the downstream connection itself; the exchange ends with LR instead of DC. */
+  localReset(): void {
+    if (this.#finished || this.#responseDone) return;
+    this.#localReset = true;
+  }
+
   downstreamClosed(): void {
     if (this.#finished) return;
     if (!this.#responseDone) {
-      this.#addFlag(ResponseFlag.DownstreamConnectionTermination);
+      this.#addFlag(this.#localReset ? ResponseFlag.LocalReset : ResponseFlag.DownstreamConnectionTermination);
       const src = this.#src;
       this.#src = null;
       src?.onDownstreamAbort();

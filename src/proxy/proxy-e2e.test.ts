@@ -306,7 +306,7 @@ describe('sidecar outbound', () => {
     assert.equal((await send(out, 'http://a/fine')).status, 200);
   });
 
-  test('upstream failures: malformed response → 502 UPE, reset before headers → 503 UC', async (t) => {
+  test('upstream failures: malformed response → 502 UPE, close before headers → 503 UC, RST → 503 UR', async (t) => {
     const servers: net.Server[] = [];
     t.after(() => {
       for (const s of servers) s.close();
@@ -322,6 +322,8 @@ describe('sidecar outbound', () => {
     };
     const bad = await rawServer((s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n'));
     const reset = await rawServer((s) => s.destroy());
+    // Reads the request, then answers with a TCP RST.
+    const rst = await rawServer((s) => s.resetAndDestroy());
     const midway = await rawServer((s) => {
       s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial');
       setImmediate(() => s.destroy());
@@ -332,12 +334,14 @@ describe('sidecar outbound', () => {
           fwd('bad', [['bad', 1]], { path: { exact: '/bad' } }),
           fwd('reset', [['reset', 1]], { path: { exact: '/reset' } }),
           fwd('midway', [['midway', 1]], { path: { exact: '/midway' } }),
+          fwd('rst', [['rst', 1]], { path: { exact: '/rst' } }),
         ]),
       ],
       clusters: [
         { name: 'bad', endpoints: [ep(bad)] },
         { name: 'reset', endpoints: [ep(reset)] },
         { name: 'midway', endpoints: [ep(midway)] },
+        { name: 'rst', endpoints: [ep(rst)] },
       ],
     });
     const { out, proxy } = await sidecar(t, cfg);
@@ -349,6 +353,9 @@ describe('sidecar outbound', () => {
     assert.match(String(r.headers['x-isthmus-reason']), /^UC /);
     await assert.rejects(send(out, 'http://x:9080/midway'));
     assert.equal(proxy.proxy.stats.byFlag['UC'], 2);
+    const rr = await send(out, 'http://x:9080/rst');
+    assert.equal(rr.status, 503);
+    assert.match(String(rr.headers['x-isthmus-reason']), /^UR .*ECONNRESET/);
   });
 
   test('a reused upstream socket that closes instead of answering: bodyless requests retried once, others 503 UC', async (t) => {
@@ -641,4 +648,21 @@ test('options.reasonHeader false: the proxy\'s own responses leave out x-isthmus
   assert.deepEqual(await proxy.proxy.applyConfig(cfg), { ok: true });
   const again = await send(proxy.outboundPort as number, 'http://svc/', { headers: { host: 'svc' } });
   assert.match(String(again.headers['x-isthmus-reason']), /^NC /);
+});
+
+test('a request still in flight when the proxy stops past its grace period ends with LR', async (t) => {
+  const slow = await startUpstream(t, 'slow', (_req, res) => setTimeout(() => res.end('late'), 5000).unref());
+  const proxy = await startTestProxy(t, { discovery: null });
+  const cfg = makeConfig({ routes: [table('80', ['svc'], [fwd('r', [['c', 1]])])], clusters: [{ name: 'c', endpoints: [{ address: '127.0.0.1', port: slow.port }] }] });
+  assert.deepEqual(await proxy.proxy.applyConfig(cfg), { ok: true });
+  const events: RequestEvent[] = [];
+  const sub = (m: unknown) => events.push(m as RequestEvent);
+  diagnostics.subscribe(REQUEST_CHANNEL, sub);
+  t.after(() => diagnostics.unsubscribe(REQUEST_CHANNEL, sub));
+  const pending = send(proxy.outboundPort as number, 'http://svc/', { headers: { host: 'svc' } }).catch((e: Error) => e);
+  await until(() => slow.seen.length === 1, 'the request reached the upstream');
+  await proxy.stop(100);
+  assert.ok((await pending) instanceof Error, 'the client saw the connection reset');
+  await until(() => events.length > 0, 'the request event');
+  assert.deepEqual(events.map((e) => e.flags), ['LR']);
 });

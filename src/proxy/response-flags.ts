@@ -29,6 +29,15 @@ export const ResponseFlag = {
   DelayInjected: 'DI',
   /** A connection pool limit was reached (circuit breaking). */
   UpstreamOverflow: 'UO',
+  /** The upstream reset the connection (TCP RST) before a complete response. */
+  UpstreamRemoteReset: 'UR',
+  /** The proxy reset the request itself: it shut down with the request still in flight. */
+  LocalReset: 'LR',
+  /**
+   * Rate limited locally (429). Reserved: Istio configures local rate limits only through
+   * EnvoyFilter, which Isthmus rejects, so no Isthmus config produces it yet.
+   */
+  RateLimited: 'RL',
 } as const;
 
 export type ResponseFlag = (typeof ResponseFlag)[keyof typeof ResponseFlag];

@@ -82,7 +82,7 @@ export class ControlPlane {
   }
 
   #snapshot(version: number): MeshSnapshot {
-    const snap = buildSnapshot(this.store.list(), version, { trustDomain: this.mesh.trustDomain, rootNamespace: this.mesh.rootNamespace });
+    const snap = buildSnapshot(this.store.list(), version, { trustDomain: this.mesh.trustDomain, rootNamespace: this.mesh.rootNamespace, localityLbSetting: this.mesh.localityLbSetting });
     // Keep fetching only the JWKS that some RequestAuthentication still names.
     this.jwks?.retain(snap.requestAuthentications.flatMap((ra) => (ra.spec.jwtRules ?? []).flatMap((r) => (r.jwksUri ? [r.jwksUri] : []))));
     return snap;
