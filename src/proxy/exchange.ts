@@ -73,25 +73,68 @@ export interface PeerInfo {
 }
 
 /** Response header edits, applied when the response head is written. */
+/** Response header operations in the form `ResponseHeaderOps` keeps them, with their field lines. */
+export interface CompiledResponseOps {
+  readonly set: ReadonlyMap<string, string> | null;
+  readonly add: readonly (readonly [string, string])[] | null;
+  readonly remove: ReadonlySet<string> | null;
+  /** `name: value\r\n` for every set and add, in that order. */
+  readonly lines: string;
+}
+
 export class ResponseHeaderOps {
-  set: Map<string, string> | null = null;
-  add: [string, string][] | null = null;
-  remove: Set<string> | null = null;
+  set: ReadonlyMap<string, string> | null = null;
+  add: readonly (readonly [string, string])[] | null = null;
+  remove: ReadonlySet<string> | null = null;
+  /** A route's precompiled operations, shared until this response changes them; null once owned. */
+  #shared: CompiledResponseOps | null = null;
 
   get empty(): boolean {
     return this.set === null && this.add === null && this.remove === null;
   }
 
+  /** Applies a route's compiled operations: adopted as they are when nothing else was set, else merged. */
+  applyCompiled(c: CompiledResponseOps): void {
+    if (this.empty) {
+      this.set = c.set;
+      this.add = c.add;
+      this.remove = c.remove;
+      this.#shared = c;
+      return;
+    }
+    if (c.remove !== null) for (const n of c.remove) this.removeHeader(n);
+    if (c.set !== null) for (const [k, v] of c.set) this.setHeader(k, v);
+    if (c.add !== null) for (const [k, v] of c.add) this.addHeader(k, v);
+  }
+
+  /** Copies shared operations before this response changes them. */
+  #own(): void {
+    if (this.#shared === null) return;
+    this.#shared = null;
+    if (this.set !== null) this.set = new Map(this.set);
+    if (this.add !== null) this.add = [...this.add];
+    if (this.remove !== null) this.remove = new Set(this.remove);
+  }
+
   setHeader(name: string, value: string): void {
-    (this.set ??= new Map()).set(name, clean(value));
+    this.#own();
+    const m = (this.set ?? new Map()) as Map<string, string>;
+    m.set(name, clean(value));
+    this.set = m;
   }
 
   addHeader(name: string, value: string): void {
-    (this.add ??= []).push([name, clean(value)]);
+    this.#own();
+    const a = (this.add ?? []) as [string, string][];
+    a.push([name, clean(value)]);
+    this.add = a;
   }
 
   removeHeader(name: string): void {
-    (this.remove ??= new Set()).add(name);
+    this.#own();
+    const r = (this.remove ?? new Set()) as Set<string>;
+    r.add(name);
+    this.remove = r;
   }
 
   /** Whether a received field of this name is dropped (replaced by `set`, or removed). */
@@ -101,6 +144,7 @@ export class ResponseHeaderOps {
 
   /** Field lines to append (`name: value\r\n` each). */
   lines(): string {
+    if (this.#shared !== null) return this.#shared.lines;
     let out = '';
     if (this.set !== null) for (const [k, v] of this.set) out += `${k}: ${v}\r\n`;
     if (this.add !== null) for (const [k, v] of this.add) out += `${k}: ${v}\r\n`;
@@ -153,6 +197,8 @@ export interface Exchange extends RouteRequestView {
   removeRequestHeader(name: string): void;
   /** The edits made so far (name -> value, or null for removed), or null when none. */
   readonly headerEdits: ReadonlyMap<string, string | null> | null;
+  /** Applies a route's precompiled request edits (set and remove), sharing them until another edit. */
+  applyHeaderEdits(edits: ReadonlyMap<string, string | null>): void;
   /** Path (with query) and authority sent upstream instead of the request's (VirtualService rewrite). */
   upstreamPath: string | null;
   upstreamAuthority: string | null;

@@ -29,6 +29,7 @@ import type { OutBuffer } from './out-buffer.ts';
 import { ResponseFlag } from './response-flags.ts';
 import { UUID_LENGTH, writeUuidV4 } from './request-id.ts';
 import type { CompiledRoute } from './router.ts';
+import { DeadlineEntry, deadlineList, type DeadlineList, type DeadlineOwner } from './deadline.ts';
 import { type ForwardPolicy, retriable, RetryState, type TryFailure } from './retry.ts';
 import type { ProxyStats } from './stats.ts';
 import type { EndpointPool, UpstreamConn, UpstreamOwner } from './upstream-pool.ts';
@@ -39,6 +40,10 @@ export function createForwarder(route: CompiledRoute, stats: ProxyStats): Handle
   if (dest === null) throw new Error('createForwarder: route has no destinations');
   const routeName = route.name;
   const policy: ForwardPolicy = { timeoutMs: route.routePolicy.timeoutMs, retry: route.routePolicy.retries };
+  const deadlines: Deadlines = {
+    route: policy.timeoutMs !== null ? deadlineList(policy.timeoutMs) : null,
+    perTry: policy.retry.perTryTimeoutMs !== null ? deadlineList(policy.retry.perTryTimeoutMs) : null,
+  };
   if (dest.names.length === 0) {
     return (ex) => {
       ex.routeName = routeName;
@@ -65,7 +70,7 @@ export function createForwarder(route: CompiledRoute, stats: ProxyStats): Handle
       ex.localReply(503, ResponseFlag.NoHealthyUpstream, `no healthy upstream for cluster ${JSON.stringify(name)}`);
       return;
     }
-    new UpstreamRequest(ex, cluster, ep, stats, policy).start();
+    new UpstreamRequest(ex, cluster, ep, stats, policy, deadlines).start();
   };
 }
 
@@ -204,7 +209,13 @@ const R_DONE = 2;
 /** The response head was retriable: the try was abandoned and another one scheduled. */
 const R_RETRY = 3;
 
-class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource {
+/** The deadline lists of a route's timeout and per-try timeout (null: none). */
+interface Deadlines {
+  route: DeadlineList | null;
+  perTry: DeadlineList | null;
+}
+
+class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource, DeadlineOwner {
   readonly #ex: Exchange;
   readonly #cluster: ClusterRuntime;
   #ep: EndpointRuntime;
@@ -229,9 +240,11 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   // Timeouts and retries.
   readonly #policy: ForwardPolicy;
   #retry: RetryState | null = null;
-  #routeTimer: NodeJS.Timeout | null = null;
-  #tryTimer: NodeJS.Timeout | null = null;
+  readonly #deadlines: Deadlines;
+  #routeDeadline: DeadlineEntry | null = null;
+  #tryDeadline: DeadlineEntry | null = null;
   #backoffTimer: NodeJS.Timeout | null = null;
+  #wakeUp: (() => void) | null = null;
   // Circuit breaking.
   #inCircuit = false;
   #waiting = false;
@@ -247,7 +260,8 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   /** A retry of a request with a body is waiting to write its head: body bytes are only kept. */
   #headPending = false;
 
-  constructor(ex: Exchange, cluster: ClusterRuntime, ep: EndpointRuntime, stats: ProxyStats, policy: ForwardPolicy) {
+  constructor(ex: Exchange, cluster: ClusterRuntime, ep: EndpointRuntime, stats: ProxyStats, policy: ForwardPolicy, deadlines: Deadlines) {
+    this.#deadlines = deadlines;
     this.#ex = ex;
     this.#cluster = cluster;
     this.#ep = ep;
@@ -272,8 +286,8 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
       circuit.requests++;
       this.#inCircuit = true;
     }
-    const t = this.#policy.timeoutMs;
-    if (t !== null) this.#routeTimer = setTimeout(this.#onRouteTimeout, t);
+    const routeList = this.#deadlines.route;
+    if (routeList !== null) routeList.add((this.#routeDeadline = new DeadlineEntry(this)));
     if (ex.bodyKind !== BodyKind.None && this.#policy.retry.attempts > 0) this.#replay = [];
     this.#try();
   }
@@ -299,7 +313,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
         }
         circuit.pending++;
         this.#waiting = true;
-        circuit.waiters.push(this.#wakeUp);
+        circuit.waiters.push((this.#wakeUp ??= () => this.#onWakeUp()));
         return;
       }
       circuit.connections++;
@@ -314,11 +328,18 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
   }
 
   #armTry(): void {
-    const pt = this.#policy.retry.perTryTimeoutMs;
-    if (pt !== null && this.#tryTimer === null) this.#tryTimer = setTimeout(this.#onTryTimeout, pt);
+    const list = this.#deadlines.perTry;
+    if (list === null) return;
+    const e = (this.#tryDeadline ??= new DeadlineEntry(this));
+    if (!e.armed) list.add(e);
   }
 
-  #wakeUp = (): void => {
+  onDeadline(e: DeadlineEntry): void {
+    if (e === this.#routeDeadline) this.#onRouteTimeout();
+    else if (e === this.#tryDeadline) this.#onTryTimeout();
+  }
+
+  #onWakeUp(): void {
     this.#waiting = false;
     this.#cluster.circuit.pending--;
     if (this.#aborted || this.#state === R_DONE || this.#ex.closed) {
@@ -326,7 +347,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
       return;
     }
     this.#try();
-  };
+  }
 
   /** Circuit breaker open: 503 UO at once, saying which limit. */
   #overflow(limit: string): void {
@@ -341,15 +362,15 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
 
   /** The request is over: timers cleared, its place in the circuit breaker given back. */
   #clearTimers(): void {
-    if (this.#routeTimer !== null) clearTimeout(this.#routeTimer);
-    if (this.#tryTimer !== null) clearTimeout(this.#tryTimer);
+    this.#routeDeadline?.cancel();
+    this.#tryDeadline?.cancel();
     if (this.#backoffTimer !== null) clearTimeout(this.#backoffTimer);
-    this.#routeTimer = this.#tryTimer = this.#backoffTimer = null;
+    this.#backoffTimer = null;
     const circuit = this.#cluster.circuit;
     if (this.#waiting) {
       this.#waiting = false;
       circuit.pending--;
-      const i = circuit.waiters.indexOf(this.#wakeUp);
+      const i = this.#wakeUp === null ? -1 : circuit.waiters.indexOf(this.#wakeUp);
       if (i !== -1) circuit.waiters.splice(i, 1);
     }
     if (this.#retryOutstanding) {
@@ -387,8 +408,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     const conn = this.#conn;
     this.#conn = null;
     conn?.destroy();
-    if (this.#tryTimer !== null) clearTimeout(this.#tryTimer);
-    this.#tryTimer = null;
+    this.#tryDeadline?.cancel();
     this.#state = R_HEAD;
     this.#pending = null;
     this.#scanFrom = 0;
@@ -420,20 +440,18 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
     }
   }
 
-  #onTryTimeout = (): void => {
-    this.#tryTimer = null;
+  #onTryTimeout(): void {
     if (this.#state !== R_HEAD || this.#aborted) return;
     this.#stats.upstreamTimeouts++;
     if (this.#retryAfter({ kind: 'per-try-timeout' })) return;
     this.#timedOut('upstream per-try timeout');
-  };
+  }
 
-  #onRouteTimeout = (): void => {
-    this.#routeTimer = null;
+  #onRouteTimeout(): void {
     if (this.#state === R_DONE || this.#aborted) return;
     this.#stats.upstreamTimeouts++;
     this.#timedOut('upstream request timeout');
-  };
+  }
 
   /** Gives up: 504 UT when nothing was sent downstream yet, else the downstream is reset. */
   #timedOut(reason: string): void {
@@ -595,10 +613,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource 
       if (retriable(this.#policy.retry, f) && this.#retryAfter(f)) return R_RETRY;
       this.#retryFlag();
     }
-    if (this.#tryTimer !== null) {
-      clearTimeout(this.#tryTimer);
-      this.#tryTimer = null;
-    }
+    this.#tryDeadline?.cancel();
     let kind: BodyKind;
     if (ex.method === 'HEAD' || status === 204 || status === 304) kind = BodyKind.None;
     else if (head.chunked) kind = BodyKind.Chunked;

@@ -366,6 +366,8 @@ export class Http1Exchange implements Exchange {
   jwt: JwtIdentity | null = null;
   /** Header edits for the upstream head: name -> value to set, or null to remove. */
   headerEdits: Map<string, string | null> | null = null;
+  /** headerEdits is a route's shared map: copy before changing it. */
+  #editsShared = false;
   upstreamPath: string | null = null;
   upstreamAuthority: string | null = null;
   #responseOps: ResponseHeaderOps | null = null;
@@ -511,11 +513,32 @@ export class Http1Exchange implements Exchange {
 
   setRequestHeader(name: string, value: string): void {
     // Values may come from tokens or authorizers: no line breaks or NULs reach the upstream head.
-    (this.headerEdits ??= new Map()).set(name, /[\r\n\0]/.test(value) ? value.replace(/[\r\n\0]/g, ' ') : value);
+    this.#ownEdits().set(name, /[\r\n\0]/.test(value) ? value.replace(/[\r\n\0]/g, ' ') : value);
   }
 
   removeRequestHeader(name: string): void {
-    (this.headerEdits ??= new Map()).set(name, null);
+    this.#ownEdits().set(name, null);
+  }
+
+  applyHeaderEdits(edits: ReadonlyMap<string, string | null>): void {
+    if (this.headerEdits === null) {
+      // Values were checked when the route was compiled; the map is only read unless edited again.
+      this.headerEdits = edits as Map<string, string | null>;
+      this.#editsShared = true;
+      return;
+    }
+    const own = this.#ownEdits();
+    for (const [k, v] of edits) own.set(k, v);
+  }
+
+  #ownEdits(): Map<string, string | null> {
+    const e = this.headerEdits;
+    if (e === null) return (this.headerEdits = new Map());
+    if (this.#editsShared) {
+      this.#editsShared = false;
+      return (this.headerEdits = new Map(e));
+    }
+    return e;
   }
 
   downstreamDrained(): void {

@@ -82,6 +82,10 @@ export class FakeExchange implements Exchange {
     (this.headerEdits ??= new Map()).set(name, value);
   }
 
+  applyHeaderEdits(edits: ReadonlyMap<string, string | null>): void {
+    for (const [k, v] of edits) (this.headerEdits ??= new Map()).set(k, v);
+  }
+
   removeRequestHeader(name: string): void {
     (this.headerEdits ??= new Map()).set(name, null);
   }

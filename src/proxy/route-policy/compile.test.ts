@@ -80,9 +80,10 @@ describe('compileRoutePolicy', () => {
   test('fault: delay with percentage or the deprecated percent, abort with httpStatus or grpcStatus', () => {
     assert.deepEqual(ok({ fault: { delay: { fixedDelay: '5s', percentage: { value: 12.5 } } } }).fault, { delay: { ms: 5000, percentage: 12.5 }, abort: null });
     assert.deepEqual(ok({ fault: { delay: { fixedDelay: '1s', percent: 30 } } }).fault?.delay, { ms: 1000, percentage: 30 });
-    assert.deepEqual(ok({ fault: { delay: { fixedDelay: '1s' } } }).fault?.delay, { ms: 1000, percentage: 100 });
+    // No percentage: no request is delayed or aborted (Istio's documented default).
+    assert.deepEqual(ok({ fault: { delay: { fixedDelay: '1s' } } }).fault?.delay, { ms: 1000, percentage: 0 });
     assert.deepEqual(ok({ fault: { abort: { httpStatus: 503, percentage: { value: 50 } } } }).fault?.abort, { httpStatus: 503, grpcStatus: null, percentage: 50 });
-    assert.deepEqual(ok({ fault: { abort: { grpcStatus: 'UNAVAILABLE' } } }).fault?.abort, { httpStatus: null, grpcStatus: 14, percentage: 100 });
+    assert.deepEqual(ok({ fault: { abort: { grpcStatus: 'UNAVAILABLE' } } }).fault?.abort, { httpStatus: null, grpcStatus: 14, percentage: 0 });
     assert.equal(ok({ fault: { abort: { grpcStatus: 'not_found' } } }).fault?.abort?.grpcStatus, 5);
     const both = ok({ fault: { delay: { fixedDelay: '10ms' }, abort: { httpStatus: 418 } } }).fault;
     assert.ok(both?.delay !== null && both?.abort !== null);
@@ -127,8 +128,16 @@ describe('compileRoutePolicy', () => {
 
   test('headers: request and response set/add/remove, names lower-cased', () => {
     const p = ok({ headers: { request: { set: { 'X-A': '1' }, add: { 'x-b': '2' }, remove: ['X-C'] }, response: { remove: ['server'] } } });
-    assert.deepEqual(p.requestHeaders, { set: [['x-a', '1']], add: [['x-b', '2']], remove: ['x-c'] });
-    assert.deepEqual(p.responseHeaders, { set: [], add: [], remove: ['server'] });
+    const rh = p.requestHeaders;
+    assert.deepEqual({ set: rh?.set, add: rh?.add, remove: rh?.remove }, { set: [['x-a', '1']], add: [['x-b', '2']], remove: ['x-c'] });
+    assert.equal(rh?.requestEdits, null, 'an add reads the request: no precompiled edits');
+    const sh = p.responseHeaders;
+    assert.deepEqual({ set: sh?.set, add: sh?.add, remove: sh?.remove }, { set: [], add: [], remove: ['server'] });
+    assert.deepEqual(sh?.response, { set: null, add: null, remove: new Set(['server']), lines: '' });
+    // Set and remove only: one shared edit map, a set winning over a remove of the same name.
+    const edits = ok({ headers: { request: { set: { 'x-a': '1' }, remove: ['x-a', 'x-b'] }, response: { set: { 'x-s': 'v' }, add: { 'x-t': 'w' } } } });
+    assert.deepEqual([...(edits.requestHeaders?.requestEdits ?? [])], [['x-a', '1'], ['x-b', null]]);
+    assert.equal(edits.responseHeaders?.response.lines, 'x-s: v\r\nx-t: w\r\n');
     assert.deepEqual(problems({ headers: { request: { set: { 'bad name': 'x', ok: 5 }, remove: 'x' }, response: 3 } }), [
       'policy.headers.request.set: "bad name" is not a header name',
       'policy.headers.request.set.ok: not a string',

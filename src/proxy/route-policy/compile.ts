@@ -3,6 +3,7 @@
 // path; the request path never sees an unchecked value.
 
 import { parseDurationMs } from './duration.ts';
+import type { CompiledResponseOps } from '../exchange.ts';
 
 /** Retries as the forwarder reads them (`policy.retries`). */
 export interface RetryPolicy {
@@ -72,7 +73,12 @@ export interface HeaderOperations {
   readonly set: readonly (readonly [string, string])[];
   readonly add: readonly (readonly [string, string])[];
   readonly remove: readonly string[];
+  /** As request edits (name → value, null: removed), when there is no `add` (which reads the request); else null. */
+  readonly requestEdits: ReadonlyMap<string, string | null> | null;
+  /** As response operations, built once and shared by every response until one adds its own. */
+  readonly response: CompiledResponseOps;
 }
+
 
 export interface CorsPolicy {
   readonly originMatches: (origin: string) => boolean;
@@ -244,7 +250,8 @@ function percentage(o: Obj, path: string, p: Problems, deprecatedPercent = false
     }
     return n;
   }
-  return 100;
+  // Neither given: no request is delayed or aborted, as Istio documents (the percentage Envoy gets is 0).
+  return 0;
 }
 
 function compileFault(v: unknown, p: Problems): FaultPolicy | null {
@@ -395,7 +402,24 @@ function compileHeaderOps(v: unknown, path: string, p: Problems): HeaderOperatio
     }
   }
   if (set.length === 0 && add.length === 0 && remove.length === 0) return null;
-  return Object.freeze({ set: Object.freeze(set), add: Object.freeze(add), remove: Object.freeze(remove) });
+  return headerOperations(set, add, remove);
+}
+
+/** HeaderOperations with their precompiled request and response forms. */
+export function headerOperations(set: (readonly [string, string])[], add: (readonly [string, string])[], remove: string[]): HeaderOperations {
+  let requestEdits: Map<string, string | null> | null = null;
+  if (add.length === 0) {
+    requestEdits = new Map();
+    for (const name of remove) requestEdits.set(name, null);
+    for (const [name, value] of set) requestEdits.set(name, value);
+  }
+  const rset = set.length > 0 ? new Map(set) : null;
+  const radd = add.length > 0 ? Object.freeze(add.map((x) => Object.freeze([x[0], x[1]] as const))) : null;
+  let lines = '';
+  if (rset !== null) for (const [k, v] of rset) lines += `${k}: ${v}\r\n`;
+  if (radd !== null) for (const [k, v] of radd) lines += `${k}: ${v}\r\n`;
+  const response: CompiledResponseOps = Object.freeze({ set: rset, add: radd, remove: remove.length > 0 ? new Set(remove) : null, lines });
+  return Object.freeze({ set: Object.freeze(set), add: Object.freeze(add), remove: Object.freeze(remove), requestEdits, response });
 }
 
 type OriginPredicate = (origin: string) => boolean;

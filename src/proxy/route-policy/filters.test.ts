@@ -24,14 +24,14 @@ describe('routePolicyFilters', () => {
   });
 
   test('replies made by the filters carry the route name', () => {
-    const ex = through({ fault: { abort: { httpStatus: 503 } } });
+    const ex = through({ fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } });
     assert.equal(ex.routeName, 'ns/vs#0');
   });
 });
 
 describe('fault', () => {
   test('abort: httpStatus, body "fault filter abort", flag FI; the request goes no further', () => {
-    const ex = through({ fault: { abort: { httpStatus: 503 } } });
+    const ex = through({ fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } });
     assert.equal(ex.status, 503);
     assert.equal(ex.body, 'fault filter abort');
     assert.equal(ex.flags, 'FI');
@@ -39,7 +39,7 @@ describe('fault', () => {
   });
 
   test('abort: grpcStatus is HTTP 200 with application/grpc and grpc-status', () => {
-    const ex = through({ fault: { abort: { grpcStatus: 'UNAVAILABLE' } } });
+    const ex = through({ fault: { abort: { grpcStatus: 'UNAVAILABLE', percentage: { value: 100 } } } });
     assert.equal(ex.status, 200);
     assert.equal(ex.body, '');
     assert.equal(ex.responseHeaders['content-type'], 'application/grpc');
@@ -54,7 +54,7 @@ describe('fault', () => {
     assert.equal(through(p, {}, { random: () => 0.2499 }).status, 500);
     assert.equal(through(p, {}, { random: () => 0.25 }).passed, true);
     assert.equal(through({ fault: { abort: { httpStatus: 500, percentage: { value: 0 } } } }, {}, { random: () => 0 }).passed, true);
-    assert.equal(through({ fault: { abort: { httpStatus: 500 } } }, {}, { random: () => 0.9999 }).status, 500);
+    assert.equal(through({ fault: { abort: { httpStatus: 500, percentage: { value: 100 } } } }, {}, { random: () => 0.9999 }).status, 500);
     // Over many requests with Math.random, the share is near the percentage.
     const filters = routePolicyFilters(policy({ fault: { abort: { httpStatus: 500, percentage: { value: 30 } } } }), { routeName: 'r' });
     let aborted = 0;
@@ -64,7 +64,7 @@ describe('fault', () => {
 
   test('delay: the request waits fixedDelay, then goes on with flag DI', async () => {
     const t0 = performance.now();
-    const ex = through({ fault: { delay: { fixedDelay: '50ms' } } });
+    const ex = through({ fault: { delay: { fixedDelay: '50ms', percentage: { value: 100 } } } });
     assert.equal(ex.passed, false);
     assert.equal(ex.flags, 'DI');
     await ex.settled;
@@ -79,14 +79,14 @@ describe('fault', () => {
   });
 
   test('delay then abort both apply: flags DI,FI', async () => {
-    const ex = through({ fault: { delay: { fixedDelay: '5ms' }, abort: { httpStatus: 429 } } });
+    const ex = through({ fault: { delay: { fixedDelay: '5ms', percentage: { value: 100 } }, abort: { httpStatus: 429, percentage: { value: 100 } } } });
     await ex.settled;
     assert.equal(ex.status, 429);
     assert.equal(ex.flags, 'DI,FI');
   });
 
   test('a delayed request whose client left is dropped', async () => {
-    const ex = through({ fault: { delay: { fixedDelay: '5ms' } } });
+    const ex = through({ fault: { delay: { fixedDelay: '5ms', percentage: { value: 100 } } } });
     ex.closed = true;
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(ex.passed, false);
@@ -245,7 +245,7 @@ describe('cors', () => {
   });
 
   test('CORS runs before fault: an allowed preflight is not aborted', () => {
-    const ex = through({ ...cors, fault: { abort: { httpStatus: 503 } } }, preflight('https://app.example'));
+    const ex = through({ ...cors, fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } }, preflight('https://app.example'));
     assert.equal(ex.status, 200);
     assert.equal(ex.flags, '');
   });
@@ -253,7 +253,7 @@ describe('cors', () => {
 
 describe('order', () => {
   test('fault abort comes before header edits and rewrites', () => {
-    const ex = through({ fault: { abort: { httpStatus: 503 } }, headers: { request: { set: { a: '1' } }, response: { set: { b: '2' } } }, rewrite: { uri: '/z' } });
+    const ex = through({ fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }, headers: { request: { set: { a: '1' } }, response: { set: { b: '2' } } }, rewrite: { uri: '/z' } });
     assert.equal(ex.status, 503);
     assert.equal(ex.headerEdits, null);
     assert.deepEqual(ex.responseLines(), []);

@@ -6,6 +6,10 @@ import type { HeaderOperations } from './compile.ts';
 
 /** Applies request header operations to the upstream request (also used for a picked destination's own). */
 export function applyRequestHeaders(ex: Exchange, h: HeaderOperations): void {
+  if (h.requestEdits !== null) {
+    ex.applyHeaderEdits(h.requestEdits);
+    return;
+  }
   for (const name of h.remove) ex.removeRequestHeader(name);
   for (const [name, value] of h.set) ex.setRequestHeader(name, value);
   for (const [name, value] of h.add) {
@@ -19,10 +23,7 @@ export function applyRequestHeaders(ex: Exchange, h: HeaderOperations): void {
 
 /** Applies response header operations to whatever response goes to the client. */
 export function applyResponseHeaders(ex: Exchange, h: HeaderOperations): void {
-  const ops = ex.responseHeaderOps;
-  for (const name of h.remove) ops.removeHeader(name);
-  for (const [name, value] of h.set) ops.setHeader(name, value);
-  for (const [name, value] of h.add) ops.addHeader(name, value);
+  ex.responseHeaderOps.applyCompiled(h.response);
 }
 
 export function requestHeadersFilter(h: HeaderOperations): Filter {

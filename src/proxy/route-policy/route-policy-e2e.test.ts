@@ -12,10 +12,10 @@ const SVC = 'http://svc:9080';
 function routes(): Route[] {
   const to = (name: string, prefix: string, policy: Record<string, unknown>): Route => ({ ...fwd(name, [['svc', 1]], { path: { prefix } }), policy });
   return [
-    to('abort', '/abort', { fault: { abort: { httpStatus: 503 } } }),
+    to('abort', '/abort', { fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } }),
     to('half', '/half', { fault: { abort: { httpStatus: 500, percentage: { value: 50 } } } }),
-    to('grpc', '/grpc', { fault: { abort: { grpcStatus: 'UNAVAILABLE' } } }),
-    to('delay', '/delay', { fault: { delay: { fixedDelay: '200ms' } } }),
+    to('grpc', '/grpc', { fault: { abort: { grpcStatus: 'UNAVAILABLE', percentage: { value: 100 } } } }),
+    to('delay', '/delay', { fault: { delay: { fixedDelay: '200ms', percentage: { value: 100 } } } }),
     to('rewrite', '/api/v1', { rewrite: { uri: '/v2', authority: 'backend.internal' } }),
     to('regex', '/service', { rewrite: { uriRegexRewrite: { match: '^/service/([^/]+)(/.*)$', rewrite: '\\2/instance/\\1' } } }),
     { name: 'moved', match: { path: { prefix: '/old' } }, policy: { redirect: { uri: '/new', authority: 'other', derivePort: 'FROM_REQUEST_PORT', redirectCode: 302 } } },
@@ -146,7 +146,7 @@ describe('route policy through a sidecar', () => {
   });
 
   test('a policy with a bad value rejects the config version', async (t) => {
-    const cfg = makeConfig({ version: 'bad', routes: [table('9080', ['svc'], [{ ...fwd('r', [['svc', 1]]), policy: { fault: { abort: { httpStatus: 42 } } } }])], clusters: [{ name: 'svc', endpoints: [{ address: '127.0.0.1', port: 1 }] }] });
+    const cfg = makeConfig({ version: 'bad', routes: [table('9080', ['svc'], [{ ...fwd('r', [['svc', 1]]), policy: { fault: { abort: { httpStatus: 42, percentage: { value: 100 } } } } }])], clusters: [{ name: 'svc', endpoints: [{ address: '127.0.0.1', port: 1 }] }] });
     const disco = await new FakeDiscovery(cfg).start(t);
     const proxy = await startTestProxy(t, { discovery: disco.url });
     const ev = await proxy.waitEvent(configEvent('bad', 'rejected'));
