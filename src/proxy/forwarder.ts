@@ -607,7 +607,7 @@ class UpstreamRequest implements UpstreamOwner, RequestBodySink, ResponseSource,
   #startResponse(head: Http1Head): number {
     const ex = this.#ex;
     const status = head.status;
-    this.#cluster.report(this.#ep, { kind: 'status', status });
+    if (this.#cluster.outliers !== null) this.#cluster.report(this.#ep, { kind: 'status', status });
     if (status >= 400 && this.#policy.retry.attempts > 0) {
       const f: TryFailure = { kind: 'status', status, grpcStatus: null };
       if (retriable(this.#policy.retry, f) && this.#retryAfter(f)) return R_RETRY;
