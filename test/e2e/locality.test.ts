@@ -7,6 +7,8 @@
 //   locality: region1/zone2, then region2/zone3 (the failover target, before region3), then
 //   region3/zone4.
 // - distribute: 70/20/10 across the three listed localities, nothing to the unlisted one.
+// And outlier detection on its own (helloworld v1 and v2, no retries): a failing instance is
+// ejected after its first 503 and takes traffic again after baseEjectionTime.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,7 +72,14 @@ function manifests(ns: string): string {
   return out.map((d) => JSON.stringify(d)).join('\n---\n');
 }
 
-describe('locality load balancing tasks', { timeout: 120_000 }, () => {
+/** The helloworld sample as it is (v1 and v2) and sleep, in `ns`. */
+function plainManifests(ns: string): string {
+  const out = [...docsOf('samples/helloworld/helloworld.yaml'), ...docsOf('samples/sleep/sleep.yaml')];
+  for (const d of out) d.metadata.namespace = ns;
+  return out.map((d) => JSON.stringify(d)).join('\n---\n');
+}
+
+describe('locality load balancing tasks and outlier detection', { timeout: 120_000 }, () => {
   const mesh = new Mesh();
   const dir = mkdtempSync(join(tmpdir(), 'isthmus-locality-'));
   /** namespace -> version (`region1.zone1`) -> the app's own address (host:port), behind its sidecar. */
@@ -80,7 +89,11 @@ describe('locality load balancing tasks', { timeout: 120_000 }, () => {
     buildOnce();
     writeFileSync(join(dir, 'failover.yaml'), manifests('failover'));
     writeFileSync(join(dir, 'distribute.yaml'), manifests('distribute'));
-    await mesh.up([join(dir, 'failover.yaml'), join(dir, 'distribute.yaml'), join(TESTDATA, 'failover.yaml'), join(TESTDATA, 'distribute.yaml')], 90_000);
+    writeFileSync(join(dir, 'outlier.yaml'), plainManifests('outlier'));
+    await mesh.up([
+      join(dir, 'failover.yaml'), join(dir, 'distribute.yaml'), join(dir, 'outlier.yaml'),
+      join(TESTDATA, 'failover.yaml'), join(TESTDATA, 'distribute.yaml'), join(TESTDATA, 'outlier.yaml'),
+    ], 90_000);
     const r = await mesh.cli(['get', 'pods', '-A', '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const list = JSON.parse(r.stdout) as { items: { metadata: { namespace: string; labels: Record<string, string>; annotations: Record<string, string> } }[] };
@@ -110,12 +123,16 @@ describe('locality load balancing tasks', { timeout: 120_000 }, () => {
     return lines.map((l) => /^Hello version: (\S+), instance: helloworld-\1-[a-z0-9]+-[a-z0-9]+$/.exec(l)?.[1] ?? l);
   }
 
-  /** Makes one helloworld instance answer 503 from now on (the task drains its sidecar instead). */
-  async function fail(ns: string, version: string): Promise<void> {
+  async function post(ns: string, version: string, path: string): Promise<void> {
     const addr = apps.get(ns)?.get(version);
     assert.ok(addr, `no app address for ${version} in ${ns}`);
-    const res = await fetch(`http://${addr}/fail`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`http://${addr}${path}`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
     assert.equal(res.status, 200);
+  }
+
+  /** Makes one helloworld instance answer 503 from now on (the task drains its sidecar instead). */
+  async function fail(ns: string, version: string): Promise<void> {
+    await post(ns, version, '/fail');
   }
 
   function count(answers: string[]): Record<string, number> {
@@ -152,5 +169,21 @@ describe('locality load balancing tasks', { timeout: 120_000 }, () => {
     assert.ok(n('region1.zone2') >= 15 && n('region1.zone2') <= 70, msg);
     assert.ok(n('region3.zone4') >= 3 && n('region3.zone4') <= 42, msg);
     assert.equal(n('region2.zone3'), 0, msg);
+  });
+
+  test('outlier detection: a failing instance is ejected after one 503 and back after baseEjectionTime', async (t) => {
+    const before = count(await callsFromSleep('outlier', 10));
+    assert.deepEqual(before, { v1: 5, v2: 5 }, 'round robin over both');
+    await fail('outlier', 'v1');
+    const during = await callsFromSleep('outlier', 20);
+    const failures = during.filter((a) => a !== 'v2');
+    // The first call to reach v1 fails (no retries) and ejects it; every later call goes to v2.
+    assert.equal(failures.length, 1, JSON.stringify(during));
+    assert.equal(during.indexOf(failures[0] as string) <= 1, true, JSON.stringify(during));
+    await post('outlier', 'v1', '/recover');
+    await new Promise((r) => setTimeout(r, 3500));
+    const afterwards = count(await callsFromSleep('outlier', 10));
+    t.diagnostic(`before ${JSON.stringify(before)}, during ${JSON.stringify(count(during))}, after ${JSON.stringify(afterwards)}`);
+    assert.ok((afterwards['v1'] ?? 0) >= 3, `v1 takes traffic again after baseEjectionTime: ${JSON.stringify(afterwards)}`);
   });
 });
