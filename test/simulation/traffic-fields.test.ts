@@ -48,7 +48,7 @@
 //                                                                         [dr tls: <mode>] (table); security-generation.test.ts (auto mTLS)
 //   retryBudget percent/minRetryConcurrency ............................... [dr retryBudget]
 //   exportTo .............................................................. [dr exportTo]
-//   workloadSelector ...................................................... [dr workloadSelector] (+ a todo: selected workloads)
+//   workloadSelector ...................................................... [dr workloadSelector], [dr workloadSelector: a rule applies to the workloads it selects, ...]
 //
 // Precedence (top level, subset, port level)
 //   top level alone, on every subset and port ............................. [precedence: top level, its port level, a subset, a subset over a port-level result]
@@ -845,7 +845,14 @@ test('dr workloadSelector', () => {
   assert.equal(clusterOf(other, mc(8080)).policy, undefined);
 });
 
-test.todo('dr workloadSelector: a rule applies to the workloads it selects (generation skips workload-scoped rules for now)');
+test('dr workloadSelector: a rule applies to the workloads it selects, before the namespace-wide rule', () => {
+  const scoped = drDoc({ workloadSelector: { matchLabels: { app: 'productpage' } }, trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } });
+  const wide = doc('DestinationRule', { host: 'multi', subsets: SUBSETS, trafficPolicy: { loadBalancer: { simple: 'LEAST_REQUEST' } } }, 'multi-wide');
+  assert.equal(clusterOf(gen(scoped), mc(8080)).lbPolicy, 'RANDOM', 'productpage is selected');
+  const both = scoped + wide;
+  assert.equal(clusterOf(gen(both), mc(8080)).lbPolicy, 'RANDOM', 'the selecting rule wins for productpage');
+  assert.equal(clusterOf(gen(both, sidecar('reviews-v1')), mc(8080)).lbPolicy, 'LEAST_REQUEST', 'others get the namespace-wide rule');
+});
 
 // =================================================================================================
 // Precedence

@@ -53,12 +53,11 @@ export function buildClusters(
   proxy: PodModel,
   refs: ReadonlyMap<string, ClusterRef>,
 ): { clusters: Cluster[]; endpoints: ClusterEndpoints[] } {
-  const proxyNamespace = proxy.namespace;
   const clusters: Cluster[] = [];
   const endpoints: ClusterEndpoints[] = [];
   for (const [name, ref] of [...refs].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const svc = snap.serviceByHost.get(ref.host);
-    const dr = destinationRuleFor(snap, svc, ref.host, proxyNamespace);
+    const dr = destinationRuleFor(snap, svc, ref.host, proxy);
     const subset = ref.subset !== undefined ? dr?.spec.subsets?.find((s) => s.name === ref.subset) : undefined;
     const written = subset?.trafficPolicy ?? dr?.spec.trafficPolicy;
     // One merge decides every section, TLS included, so they cannot disagree on precedence.
@@ -88,9 +87,9 @@ export function buildClusters(
 }
 
 /** Every service port and every DestinationRule subset is a cluster, as Istio generates them. */
-export function serviceClusterRefs(snap: MeshSnapshot, proxyNamespace: string, into: Map<string, ClusterRef>): void {
+export function serviceClusterRefs(snap: MeshSnapshot, proxy: PodModel, into: Map<string, ClusterRef>): void {
   for (const svc of snap.services) {
-    const dr = destinationRuleFor(snap, svc, svc.hostname, proxyNamespace);
+    const dr = destinationRuleFor(snap, svc, svc.hostname, proxy);
     for (const p of svc.ports) {
       into.set(outboundClusterName(p.port, undefined, svc.hostname), { host: svc.hostname, port: p.port });
       for (const s of dr?.spec.subsets ?? []) {

@@ -34,7 +34,7 @@ export function generateSidecar(snap: MeshSnapshot, pod: PodModel): {
   listeners: Listener[]; routes: RouteTable[]; clusters: Cluster[]; endpoints: ClusterEndpoints[];
 } {
   const refs = new Map<string, ClusterRef>();
-  serviceClusterRefs(snap, pod.namespace, refs);
+  serviceClusterRefs(snap, pod, refs);
   const ports = [...new Set(snap.services.flatMap((s) => s.ports.map((p) => p.port)))].sort((a, b) => a - b);
   // Mesh-bound VirtualServices this pod can see, with their hosts resolved once (oldest first).
   const meshVs = snap.virtualServices
