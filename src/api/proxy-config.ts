@@ -262,7 +262,11 @@ export interface Cluster {
   /** `outbound|<port>|<subset>|<fqdn>` or `inbound|<port>||`. */
   name: string;
   direction: 'outbound' | 'inbound';
+  /** The service's FQDN (inbound: the first service that selects the pod on this port). */
   service?: string;
+  /** Short name and namespace of that service, for telemetry (`destination_service_name`/`_namespace`). */
+  serviceName?: string;
+  serviceNamespace?: string;
   port: number;
   subset?: string;
   lbPolicy: LbPolicy;
@@ -297,6 +301,8 @@ export interface Endpoint {
    * ISTIO_MUTUAL and expects this SPIFFE identity. Absent: plaintext.
    */
   mtls?: { identity: string };
+  /** The endpoint's workload, for telemetry labels (pods only). */
+  workload?: WorkloadMetadata;
   /** `region/zone/subzone` (parts may be empty), from the pod's labels or the WorkloadEntry/ServiceEntry endpoint. */
   locality?: string;
   /**
@@ -313,6 +319,28 @@ export interface ClusterEndpoints {
   endpoints: Endpoint[];
 }
 
+/**
+ * Who a workload is, as telemetry labels it (Istio's `source_*`/`destination_*` labels): from the
+ * pod's labels, namespace and service account.
+ */
+export interface WorkloadMetadata {
+  /** The workload (Deployment) name: the pod name without its ReplicaSet and pod suffixes. */
+  name: string;
+  namespace: string;
+  /** `app` label (or `app.kubernetes.io/name`), '' when absent. */
+  app: string;
+  /** `version` label (or `app.kubernetes.io/version`), '' when absent. */
+  version: string;
+  /** `service.istio.io/canonical-name`, else the app label, else the workload name. */
+  canonicalService: string;
+  /** `service.istio.io/canonical-revision`, else the version label, else `latest`. */
+  canonicalRevision: string;
+  /** SPIFFE identity; '' when unknown. */
+  principal: string;
+  /** Cluster ID (`Kubernetes` on one machine, as Istio's default). */
+  cluster: string;
+}
+
 export interface ProxyConfig {
   /** Content version: a stable hash of everything below. */
   version: string;
@@ -326,6 +354,8 @@ export interface ProxyConfig {
   options?: ProxyOptions;
   /** Absent: no mesh identity, no policies (tests and tools may omit it). */
   security?: ProxySecurity;
+  /** The proxy's own workload, for telemetry labels; absent in tests and tools that omit it. */
+  workload?: WorkloadMetadata;
 }
 
 export interface ProxyOptions {

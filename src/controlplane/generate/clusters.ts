@@ -5,6 +5,7 @@ import { labelsMatch, type MeshSnapshot, type PodModel, type ServiceModel } from
 import { destinationRuleFor } from './destination-rules.ts';
 import { applyLocalityLb, effectiveLocalitySetting } from './locality.ts';
 import { outboundClusterName } from './names.ts';
+import { workloadMetadata } from './workload.ts';
 import { endpointMtls, upstreamTls } from './security.ts';
 import { clusterPolicyOf, lbPolicyOf, mergeTrafficPolicy } from './traffic-policy.ts';
 
@@ -31,7 +32,7 @@ function endpointsFor(snap: MeshSnapshot, svc: ServiceModel | undefined, port: n
       if (typeof sp.targetPort === 'number') target = sp.targetPort;
       else target = pod.containerPorts.find((c) => c.name === sp.targetPort)?.port;
       if (target === undefined) continue;
-      const ep: Endpoint = { address: pod.ip, port: target, pod: pod.name, labels: pod.labels };
+      const ep: Endpoint = { address: pod.ip, port: target, pod: pod.name, labels: pod.labels, workload: workloadMetadata(snap, pod) };
       if (pod.locality !== undefined) ep.locality = pod.locality;
       const mtls = endpointMtls(snap, pod, target);
       if (mtls) ep.mtls = mtls;
@@ -71,6 +72,10 @@ export function buildClusters(
       lbPolicy: lbPolicyOf(policy),
     };
     if (ref.subset !== undefined) cluster.subset = ref.subset;
+    if (svc) {
+      cluster.serviceName = svc.name;
+      cluster.serviceNamespace = svc.namespace;
+    }
     if (written) cluster.trafficPolicy = written as Record<string, unknown>;
     if (policy) cluster.policy = policy;
     const { tls, disabled } = upstreamTls(merged?.tls);

@@ -1,12 +1,13 @@
 // A gateway's config: one listener per server port of every Gateway that selects it, and a route
 // table per port built from the VirtualServices bound to those Gateways.
 
-import type { Cluster, ClusterEndpoints, GatewayServer, GatewayTlsServer, Listener, PassthroughRoute, RouteTable, VirtualHost } from '../../api/index.ts';
+import type { Cluster, ClusterEndpoints, GatewayServer, GatewayTlsServer, Listener, PassthroughRoute, RouteTable, VirtualHost, WorkloadMetadata } from '../../api/index.ts';
 import { hostsIntersect, labelsMatch, resolveShortName, type MeshSnapshot, type PodModel } from '../../model/index.ts';
 import { buildClusters, type ClusterRef } from './clusters.ts';
 import { listenerName } from './names.ts';
 import { passthroughRoutes, routesFromVirtualService, type RouteContext } from './routes.ts';
 import type { SecurityContext } from './security.ts';
+import { workloadMetadata } from './workload.ts';
 
 const INGRESS_TARGET_PORTS: Record<number, number> = { 80: 8080, 443: 8443 };
 
@@ -61,7 +62,7 @@ function serverHostAllows(serverHost: string, vsNamespace: string, gwNamespace: 
 }
 
 export function generateGateway(snap: MeshSnapshot, pod: PodModel, ctx: SecurityContext): {
-  listeners: Listener[]; routes: RouteTable[]; clusters: Cluster[]; endpoints: ClusterEndpoints[];
+  listeners: Listener[]; routes: RouteTable[]; clusters: Cluster[]; endpoints: ClusterEndpoints[]; workload: WorkloadMetadata;
 } {
   const refs = new Map<string, ClusterRef>();
   // port -> servers (with their Gateway's namespace/name)
@@ -134,5 +135,5 @@ export function generateGateway(snap: MeshSnapshot, pod: PodModel, ctx: Security
     routes.push({ name: table, virtualHosts: [...vhosts.values()].sort((a, b) => (a.name < b.name ? -1 : 1)) });
   }
   const { clusters, endpoints } = buildClusters(snap, pod, refs);
-  return { listeners, routes, clusters, endpoints };
+  return { listeners, routes, clusters, endpoints, workload: workloadMetadata(snap, pod) };
 }

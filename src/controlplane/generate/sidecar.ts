@@ -1,8 +1,9 @@
 // A sidecar's config: outbound route tables (one per service port), clusters and endpoints for
 // every service, and inbound listeners that hand traffic to the local app.
 
-import type { Cluster, ClusterEndpoints, Listener, RouteTable, VirtualHost } from '../../api/index.ts';
-import { hostMatches, resolveShortName, type MeshSnapshot, type PodModel, type ServiceModel } from '../../model/index.ts';
+import type { Cluster, ClusterEndpoints, Listener, RouteTable, VirtualHost, WorkloadMetadata } from '../../api/index.ts';
+import { hostMatches, labelsMatch, resolveShortName, type MeshSnapshot, type PodModel, type ServiceModel } from '../../model/index.ts';
+import { workloadMetadata } from './workload.ts';
 import { buildClusters, serviceClusterRefs, type ClusterRef } from './clusters.ts';
 import { inboundClusterName, listenerName } from './names.ts';
 import { defaultRoute, routesFromVirtualService, type RouteContext } from './routes.ts';
@@ -31,7 +32,7 @@ export function serviceDomains(svc: ServiceModel, port: number, fromNs: string):
 }
 
 export function generateSidecar(snap: MeshSnapshot, pod: PodModel): {
-  listeners: Listener[]; routes: RouteTable[]; clusters: Cluster[]; endpoints: ClusterEndpoints[];
+  listeners: Listener[]; routes: RouteTable[]; clusters: Cluster[]; endpoints: ClusterEndpoints[]; workload: WorkloadMetadata;
 } {
   const refs = new Map<string, ClusterRef>();
   serviceClusterRefs(snap, pod, refs);
@@ -65,9 +66,23 @@ export function generateSidecar(snap: MeshSnapshot, pod: PodModel): {
         mtls: inboundMtlsMode(snap, pod, cp.port),
       });
       const colon = target.lastIndexOf(':');
-      clusters.push({ name: cluster, direction: 'inbound', port: cp.port, lbPolicy: 'ROUND_ROBIN' });
+      const inbound: Cluster = { name: cluster, direction: 'inbound', port: cp.port, lbPolicy: 'ROUND_ROBIN' };
+      // The service this port serves, for telemetry: the first (by name) that selects the pod and targets this port.
+      const svc = servingService(snap, pod, cp);
+      if (svc !== undefined) {
+        inbound.service = svc.hostname;
+        inbound.serviceName = svc.name;
+        inbound.serviceNamespace = svc.namespace;
+      }
+      clusters.push(inbound);
       endpoints.push({ cluster, endpoints: [{ address: target.slice(0, colon), port: Number(target.slice(colon + 1)) }] });
     }
   }
-  return { listeners, routes, clusters, endpoints };
+  return { listeners, routes, clusters, endpoints, workload: workloadMetadata(snap, pod) };
+}
+
+function servingService(snap: MeshSnapshot, pod: PodModel, cp: { port: number; name?: string }): ServiceModel | undefined {
+  return snap.services.find((s) =>
+    s.source === 'kubernetes' && s.namespace === pod.namespace && s.selector !== undefined && labelsMatch(s.selector, pod.labels)
+    && s.ports.some((p) => p.targetPort === cp.port || (cp.name !== undefined && p.targetPort === cp.name)));
 }
