@@ -3,3 +3,4 @@ export * from './stable.ts';
 export * from './log.ts';
 export * from './pod-credential.ts';
 export * from './duration.ts';
+export * from './prometheus.ts';
