@@ -7,13 +7,14 @@ import {
   ACK_PATH, DISCOVERY_PATH, Kinds, PING_INTERVAL_MS, groupKind, kindByName, resourceKey,
   type Ack, type DiscoveryMessage, type ProxyNode, type Resource,
 } from '../../api/index.ts';
-import { createLogger, isIsthmusError, stableStringify, verifyPodCredential } from '../../shared/index.ts';
+import { PROMETHEUS_CONTENT_TYPE, createLogger, isIsthmusError, stableStringify, verifyPodCredential } from '../../shared/index.ts';
 import { validateResource } from '../../config/index.ts';
 import { buildSnapshot, type MeshSnapshot } from '../../model/index.ts';
 import { CertificateAuthority } from '../ca/index.ts';
 import type { SecurityContext } from '../generate/index.ts';
 import { JwksResolver } from '../jwks/index.ts';
 import { PushHub } from '../push/index.ts';
+import { ControlPlaneMetrics } from './metrics.ts';
 import { SecretStore } from './secrets.ts';
 import { ConfigStore } from '../store/index.ts';
 import {
@@ -23,6 +24,8 @@ import {
 
 const log = createLogger('controlplane');
 const MAX_BODY = 16 * 1024 * 1024;
+/** Prometheus scrapes the control plane here. */
+export const METRICS_PATH = '/metrics';
 
 export interface ControlPlaneOptions {
   host?: string;
@@ -63,6 +66,10 @@ export class ControlPlane {
   #pinger: NodeJS.Timeout | undefined;
   #rebuild: NodeJS.Immediate | undefined;
   #snapVersion = 0;
+  /** When the config change (or connection) that the push under way answers happened (performance.now()). */
+  #pushStart = 0;
+  /** When the first change of the batch waiting for a rebuild happened. */
+  #changeAt = 0;
   #streams = new Set<ServerResponse>();
   readonly mesh: MeshConfig;
   ca: CertificateAuthority | null = null;
@@ -70,15 +77,21 @@ export class ControlPlane {
   #platformKey: Buffer | null = null;
   readonly secrets: SecretStore | null;
   readonly #providers: Map<string, MeshConfig['extensionProviders'][number]>;
+  readonly metrics: ControlPlaneMetrics;
 
   constructor(readonly opts: ControlPlaneOptions = {}) {
     this.mesh = opts.mesh ?? DEFAULT_MESH_CONFIG;
     this.#providers = new Map(this.mesh.extensionProviders.map((p) => [p.name, p]));
     this.store = new ConfigStore(opts.stateFile, opts.resume ?? false);
     this.secrets = opts.secretsDir !== undefined ? new SecretStore(opts.secretsDir) : null;
-    this.jwks = new JwksResolver({ onChange: () => this.hub.refresh(), log, ...(opts.jwksRefreshMs !== undefined ? { refreshMs: opts.jwksRefreshMs } : {}) });
+    this.jwks = new JwksResolver({ onChange: () => this.#refresh(), log, ...(opts.jwksRefreshMs !== undefined ? { refreshMs: opts.jwksRefreshMs } : {}) });
     this.hub = new PushHub(this.#snapshot(0), () => this.#securityContext());
     this.store.onChange(() => this.#scheduleRebuild());
+    this.metrics = new ControlPlaneMetrics({
+      proxies: () => this.hub.statuses(),
+      resources: () => this.store.list(),
+      revision: () => this.store.revision,
+    });
   }
 
   #snapshot(version: number): MeshSnapshot {
@@ -99,10 +112,29 @@ export class ControlPlane {
   #scheduleRebuild(): void {
     // Coalesce a burst of changes (one apply of many resources) into one snapshot and push.
     if (this.#rebuild) return;
+    this.#changeAt = performance.now();
     this.#rebuild = setImmediate(() => {
       this.#rebuild = undefined;
-      this.hub.update(this.#snapshot(++this.#snapVersion));
+      this.#pushRound(this.#changeAt, () => this.hub.update(this.#snapshot(++this.#snapVersion)));
     });
+  }
+
+  /** Regenerates every proxy's config (roots rotated, a JWKS or a secret changed). */
+  #refresh(): void {
+    this.#pushRound(performance.now(), () => this.hub.refresh());
+  }
+
+  /**
+   * Runs one synchronous round of pushes. The discovery streams count what is sent and time it
+   * from `start`; a proxy whose config could not be generated is left with `generateError` set
+   * (the hub sets or clears it on every attempt), which is counted here.
+   */
+  #pushRound(start: number, push: () => void, only?: string): void {
+    this.#pushStart = start;
+    push();
+    let failed = 0;
+    for (const s of this.hub.statuses()) if (s.connected && s.generateError !== undefined && (only === undefined || s.id === only)) failed++;
+    if (failed) this.metrics.push('error', failed);
   }
 
   /** Starts the CA (creating or loading its root) and reads the platform key. */
@@ -116,8 +148,8 @@ export class ControlPlane {
       log,
       ...(this.opts.pluginCaDir !== undefined ? { pluginDir: this.opts.pluginCaDir } : {}),
     });
-    this.ca.onBundleChange(() => this.hub.refresh());
-    this.hub.refresh();
+    this.ca.onBundleChange(() => this.#refresh());
+    this.#refresh();
   }
 
   /** POST /v1/ca/sign: the credential names the pod; the pod's service account is the identity signed. */
@@ -132,6 +164,7 @@ export class ControlPlane {
     }
     const check = verifyPodCredential(this.#platformKey, body?.credential);
     if (!check.ok) {
+      this.metrics.refused('credential');
       log.warn('refused a certificate request: bad pod credential', { reason: check.reason, from: req.socket.remoteAddress });
       return json(res, 403, { error: `pod credential refused: ${check.reason}` });
     }
@@ -139,13 +172,16 @@ export class ControlPlane {
     const pod = this.store.list().find((r) => r.kind === 'Pod' && r.metadata.name === claims.pod && r.metadata.namespace === claims.namespace);
     const sa = (pod?.spec as PodSpec | undefined)?.serviceAccountName ?? 'default';
     if (pod === undefined || sa !== claims.serviceAccount) {
+      this.metrics.refused('unregistered');
       log.warn('refused a certificate request: no such pod with that service account', { pod: `${claims.namespace}/${claims.pod}`, serviceAccount: claims.serviceAccount });
       return json(res, 403, { error: `pod ${claims.namespace}/${claims.pod} with service account ${claims.serviceAccount} is not registered` });
     }
     try {
       const signed = await ca.sign(typeof body.csr === 'string' ? body.csr : '', { namespace: claims.namespace, serviceAccount: claims.serviceAccount });
+      this.metrics.issued();
       return json(res, 200, signed);
     } catch (e) {
+      this.metrics.refused('csr');
       log.warn('refused a certificate request', { pod: `${claims.namespace}/${claims.pod}`, error: (e as Error).message });
       return json(res, isIsthmusError(e) ? 403 : 500, { error: (e as Error).message });
     }
@@ -188,18 +224,25 @@ export class ControlPlane {
     const method = req.method ?? 'GET';
     if (path === DISCOVERY_PATH && method === 'GET') return this.#discovery(url, req, res);
     if (path === ACK_PATH && method === 'POST') {
-      this.hub.ack((await readJson(req)) as Ack);
+      const ack = (await readJson(req)) as Ack;
+      if (ack.error !== undefined) this.metrics.push('nack');
+      this.hub.ack(ack);
       res.writeHead(204).end();
       return;
     }
     if (path === API.health) return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    if (path === METRICS_PATH && (method === 'GET' || method === 'HEAD')) {
+      const text = this.metrics.render();
+      res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
+      return void res.end(method === 'HEAD' ? undefined : text);
+    }
     if (path === API.sign && method === 'POST') return this.#sign(req, res);
     if (path === API.secrets && method === 'GET') return json(res, 200, { secrets: this.secrets?.list() ?? [] });
     if (path === API.secrets && method === 'POST') {
       if (this.secrets === null) return json(res, 503, { error: 'this control plane keeps no secrets (no --secrets-dir)' });
       const problem = this.secrets.put((await readJson(req)) as SecretRequest);
       if (problem !== null) return json(res, 400, { error: problem });
-      this.hub.refresh();
+      this.#refresh();
       return json(res, 200, { ok: true });
     }
     if (path === API.roots && method === 'GET') {
@@ -264,6 +307,7 @@ export class ControlPlane {
       } else if (gk !== 'core/Pod') {
         for (const d of validateResource(r)) result.diagnostics.push({ severity: d.severity, code: d.code, path: d.path, message: d.message });
       }
+      if (!body.dryRun && result.diagnostics.some((d) => d.severity === 'error')) this.metrics.rejected(r.apiVersion, r.kind);
       if (!result.diagnostics.some((d) => d.severity === 'error') && !body.dryRun) {
         result.action = this.store.put(r).action;
       } else if (body.dryRun && !result.diagnostics.some((d) => d.severity === 'error')) {
@@ -303,10 +347,17 @@ export class ControlPlane {
     req.socket.setNoDelay(true);
     this.#streams.add(res);
     const stream = {
-      send: (m: DiscoveryMessage) => void res.write(JSON.stringify(m) + '\n'),
+      send: (m: DiscoveryMessage) => {
+        res.write(JSON.stringify(m) + '\n');
+        if (m.type === 'config') {
+          this.metrics.push('success');
+          this.metrics.pushDuration.observe((performance.now() - this.#pushStart) / 1000);
+        }
+      },
       close: () => res.end(),
     };
-    const disconnect = this.hub.connect(node, stream, url.searchParams.get('version') ?? '');
+    let disconnect: () => void = () => {};
+    this.#pushRound(performance.now(), () => (disconnect = this.hub.connect(node, stream, url.searchParams.get('version') ?? '')), node.id);
     log.info('proxy connected', { proxy: node.id, role: node.role });
     res.on('close', () => {
       this.#streams.delete(res);
