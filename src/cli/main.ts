@@ -5,6 +5,7 @@ import { isIsthmusError } from '../shared/index.ts';
 import { registerApply } from './commands/apply.ts';
 import { registerCa } from './commands/ca.ts';
 import { registerCreate } from './commands/create.ts';
+import { registerDashboard } from './commands/dashboard.ts';
 import { registerDelete } from './commands/delete.ts';
 import { registerExec } from './commands/exec.ts';
 import { registerGet } from './commands/get.ts';
@@ -26,6 +27,7 @@ registerExec(program);
 registerGet(program);
 registerProxyStatus(program);
 registerCa(program);
+registerDashboard(program);
 
 try {
   await program.parseAsync(process.argv);

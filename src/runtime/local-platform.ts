@@ -14,6 +14,7 @@ import { ControlPlaneClient } from './cp-client.ts';
 import { removeMeshInfo, writeMeshInfo } from './mesh-home.ts';
 import { PodAddressPool, podName } from './pod-names.ts';
 import { freePort, waitForPort } from './ports.ts';
+import { PrometheusServer, type ScrapeTarget } from './prometheus.ts';
 import { expandVars } from './expand-vars.ts';
 
 const log = createLogger('platform');
@@ -41,6 +42,8 @@ export interface LocalPlatformOptions {
   trustDomain?: string;
   /** Istio-style `cacerts` directory to plug into the CA. */
   cacertsDir?: string;
+  /** Run Prometheus (this binary, on this 127.0.0.1 port) scraping the control plane and every proxy. */
+  prometheus?: { binary: string; port: number };
 }
 
 interface ProcSpec {
@@ -60,6 +63,8 @@ interface PodRun {
   ip: string;
   sidecar?: Child;
   outboundPort?: number;
+  /** The running proxy's admin port (from its `listening` event), scraped by Prometheus. */
+  adminPort?: number;
   apps: { spec: ProcSpec; child?: Child; restarts: number; port: number; host: string }[];
   gateway: boolean;
 }
@@ -75,7 +80,12 @@ export class LocalPlatform {
   #stopping = false;
   #addresses: PodAddressPool;
   #platformKey: Buffer | null = null;
+  #prometheus: PrometheusServer | undefined;
   ingressPort = 0;
+  /** Prometheus' URL once it is ready. */
+  prometheusUrl: string | undefined;
+  /** Why Prometheus is not running, when it was asked for and failed; the mesh runs without it. */
+  prometheusError: string | undefined;
 
   constructor(readonly opts: LocalPlatformOptions) {
     this.#cpPort = opts.controlPort;
@@ -104,6 +114,8 @@ export class LocalPlatform {
     this.#platformKey = await loadOrCreateKey(join(this.stateDir, 'platform.key'));
     await this.#startControlPlane(false);
     writeMeshInfo({ pid: process.pid, controlPlane: this.controlPlaneUrl, ingress: '', home: this.opts.home, startedAt: new Date().toISOString() });
+    // Prometheus starts beside the pods, not before them: the mesh does not wait on it.
+    const prometheus = this.#startPrometheus();
     const client = this.#cli();
     // Namespaces the mesh always has, then everything from the manifests in one apply.
     const base: Resource[] = [
@@ -122,9 +134,59 @@ export class LocalPlatform {
       for (let i = 0; i < (spec.replicas ?? 1); i++) starts.push(this.#startPod(s.resource as Resource<DeploymentSpec>, s.dir));
     }
     const results = await Promise.allSettled(starts);
+    await prometheus;
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length) throw new Error(failed.map((f) => (f.reason as Error).message).join('\n'));
-    writeMeshInfo({ pid: process.pid, controlPlane: this.controlPlaneUrl, ingress: `http://${this.opts.bindAddress ?? '127.0.0.1'}:${this.ingressPort}`, home: this.opts.home, startedAt: new Date().toISOString() });
+    writeMeshInfo({
+      pid: process.pid, controlPlane: this.controlPlaneUrl, ingress: `http://${this.opts.bindAddress ?? '127.0.0.1'}:${this.ingressPort}`, home: this.opts.home, startedAt: new Date().toISOString(),
+      ...(this.prometheusUrl !== undefined ? { prometheus: this.prometheusUrl } : {}),
+    });
+  }
+
+  /** Starts Prometheus if asked to; a failure is reported (prometheusError), never fatal. */
+  async #startPrometheus(): Promise<void> {
+    const o = this.opts.prometheus;
+    if (o === undefined) return;
+    const server = new PrometheusServer({
+      binary: o.binary,
+      dir: join(this.stateDir, 'prometheus'),
+      port: o.port === 0 ? await freePort() : o.port,
+      controlPlane: `127.0.0.1:${this.#cpPort}`,
+      logFile: join(this.opts.home, 'logs', 'prometheus.log'),
+    });
+    this.#prometheus = server;
+    server.setTargets(this.#scrapeTargets());
+    try {
+      await server.start();
+      this.prometheusUrl = server.url;
+      log.info('prometheus is ready', { url: server.url });
+    } catch (e) {
+      this.prometheusError = (e as Error).message;
+      log.warn('prometheus did not start; the mesh runs without it', { error: e });
+      await server.stop();
+    }
+  }
+
+  /** Every running proxy's admin address, labelled as Kubernetes pod discovery would label it. */
+  #scrapeTargets(): ScrapeTarget[] {
+    const out: ScrapeTarget[] = [];
+    for (const p of this.#pods) {
+      if (p.adminPort === undefined) continue;
+      const labels = p.resource.metadata.labels ?? {};
+      const t: ScrapeTarget = { address: `127.0.0.1:${p.adminPort}`, namespace: p.namespace, pod: p.name, role: p.gateway ? 'gateway' : 'sidecar' };
+      if (labels['app'] !== undefined) t.app = labels['app'];
+      if (labels['version'] !== undefined) t.version = labels['version'];
+      out.push(t);
+    }
+    return out;
+  }
+
+  #updateTargets(): void {
+    try {
+      this.#prometheus?.setTargets(this.#scrapeTargets());
+    } catch (e) {
+      log.warn('cannot write the Prometheus targets file', { error: e });
+    }
   }
 
   async #startControlPlane(resume: boolean): Promise<void> {
@@ -185,10 +247,16 @@ export class LocalPlatform {
     const sc = new Child(this.#sidecarSpec(run, role));
     run.sidecar = sc;
     const listening = await sc.waitEvent((e) => e.event === 'listening', 15_000, 'its proxy to listen');
+    if (typeof listening['admin'] === 'number' && run.sidecar === sc) {
+      run.adminPort = listening['admin'];
+      this.#updateTargets();
+    }
     const first = await sc.waitEvent((e) => e.event === 'config', 15_000, 'its proxy to receive config');
     if (first['status'] !== 'applied') throw new Error(`${run.name}: its proxy rejected its config: ${String(first['error'])}`);
     void sc.exited.then(() => {
       if (this.#stopping || run.sidecar !== sc) return;
+      delete run.adminPort;
+      this.#updateTargets();
       log.warn('proxy exited; restarting it', { pod: run.name });
       setTimeout(() => {
         if (!this.#stopping) this.#startProxy(run, role).catch((e: unknown) => log.error('proxy restart failed', { pod: run.name, error: e }));
@@ -300,7 +368,7 @@ export class LocalPlatform {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    await Promise.all(this.#pods.flatMap((p) => p.apps.map((a) => a.child?.stop() ?? Promise.resolve())));
+    await Promise.all([this.#prometheus?.stop(), ...this.#pods.flatMap((p) => p.apps.map((a) => a.child?.stop() ?? Promise.resolve()))]);
     await Promise.all(this.#pods.map((p) => p.sidecar?.stop() ?? Promise.resolve()));
     await this.#cp?.stop();
     removeMeshInfo(this.opts.home, process.pid);

@@ -11,6 +11,8 @@ export interface MeshInfo {
   ingress: string;
   home: string;
   startedAt: string;
+  /** Prometheus' URL, when one runs with the mesh. */
+  prometheus?: string;
 }
 
 export function meshHome(): string {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { formatDiagnostic, parseMeshConfig } from '../../config/index.ts';
-import { LocalPlatform, meshHome, readMeshInfo } from '../../runtime/index.ts';
+import { LocalPlatform, PROMETHEUS_MISSING_NOTE, SCRAPE_INTERVAL, findPrometheus, meshHome, readMeshInfo } from '../../runtime/index.ts';
 import { CliError, err, out, packageRoot } from '../context.ts';
 import { loadManifests } from '../manifests.ts';
 import { createServer } from 'node:net';
@@ -31,7 +31,9 @@ export function registerUp(program: Command): void {
     .option('-R, --recursive', 'read directories recursively', false)
     .option('--mesh-config <file>', 'MeshConfig YAML (trustDomain, rootNamespace, extensionProviders, defaultConfig.proxyMetadata.SECRET_TTL)')
     .option('--cacerts <dir>', "plug in your own CA: a directory with Istio's ca-cert.pem, ca-key.pem, root-cert.pem and cert-chain.pem")
-    .action(async (paths: string[], o: { ingressPort: string; ingressHttpsPort: string; controlPort: string; recursive: boolean; meshConfig?: string; cacerts?: string }) => {
+    .option('--prometheus-port <port>', `port of the Prometheus that scrapes the control plane and every proxy every ${SCRAPE_INTERVAL} (0: any free port)`, '9090')
+    .option('--no-prometheus', 'do not start Prometheus')
+    .action(async (paths: string[], o: { ingressPort: string; ingressHttpsPort: string; controlPort: string; recursive: boolean; meshConfig?: string; cacerts?: string; prometheus: boolean; prometheusPort: string }, cmd: Command) => {
       const home = meshHome();
       const running = readMeshInfo(home);
       if (running) throw new CliError(`a mesh is already running from ${home} (pid ${running.pid}, control plane ${running.controlPlane}); stop it first or set ISTHMUS_HOME`);
@@ -40,6 +42,22 @@ export function registerUp(program: Command): void {
         if (Number(port) !== 0 && !(await portFree(Number(port)))) {
           throw new CliError(`error: port ${port} on 127.0.0.1 is already in use; stop what uses it or pick another with ${flag}`);
         }
+      }
+      // Prometheus is optional: without the binary the mesh runs and says where metrics still are.
+      let prometheus: { binary: string; port: number } | undefined;
+      const promBinary = o.prometheus ? findPrometheus() : undefined;
+      if (o.prometheus && promBinary === undefined) err(`note: ${PROMETHEUS_MISSING_NOTE}\n`);
+      if (promBinary !== undefined) {
+        const p = o.prometheusPort;
+        if (!/^\d+$/.test(p) || Number(p) > 65535) throw new CliError(`error: --prometheus-port must be a port number (got "${p}")`);
+        let port = Number(p);
+        if (port !== 0 && !(await portFree(port))) {
+          // Another Prometheus on the default port is common; only an explicit port is an error.
+          if (cmd.getOptionValueSource('prometheusPort') !== 'default') throw new CliError(`error: port ${p} on 127.0.0.1 is already in use; stop what uses it or pick another with --prometheus-port`);
+          err(`note: port ${p} is in use; Prometheus takes a free port instead (choose one with --prometheus-port)\n`);
+          port = 0;
+        }
+        prometheus = { binary: promBinary, port };
       }
       let trustDomain = 'cluster.local';
       if (o.meshConfig !== undefined) {
@@ -74,6 +92,7 @@ export function registerUp(program: Command): void {
         trustDomain,
         ...(o.meshConfig !== undefined ? { meshConfigFile: resolve(o.meshConfig) } : {}),
         ...(o.cacerts !== undefined ? { cacertsDir: resolve(o.cacerts) } : {}),
+        ...(prometheus !== undefined ? { prometheus } : {}),
       });
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {
@@ -100,9 +119,11 @@ export function registerUp(program: Command): void {
       out(`  control plane  ${platform.controlPlaneUrl}  (pid ${platform.controlPlanePid})\n`);
       out(`  logs           ${join(home, 'logs')}\n`);
       out(`  ingress        http://127.0.0.1:${platform.ingressPort}  (HTTPS servers: 127.0.0.1:${o.ingressHttpsPort})\n`);
+      if (platform.prometheusUrl !== undefined) out(`  prometheus     ${platform.prometheusUrl}  (scrapes the control plane and every proxy every ${SCRAPE_INTERVAL})\n`);
+      else if (platform.prometheusError !== undefined) err(`warning: Prometheus did not start (${platform.prometheusError}); the mesh runs without it\n`);
       if (!paths.length) out(`\nOpen http://127.0.0.1:${platform.ingressPort}/productpage\n`);
       out('Press Ctrl-C to stop.\n');
       // Scripts and tests that read our stdout through a pipe get a machine-readable ready line.
-      if (!process.stdout.isTTY) out(JSON.stringify({ event: 'ready', ingress: `http://127.0.0.1:${platform.ingressPort}`, ingressHttps: `127.0.0.1:${o.ingressHttpsPort}`, controlPlane: platform.controlPlaneUrl, controlPlanePid: platform.controlPlanePid }) + '\n');
+      if (!process.stdout.isTTY) out(JSON.stringify({ event: 'ready', ingress: `http://127.0.0.1:${platform.ingressPort}`, ingressHttps: `127.0.0.1:${o.ingressHttpsPort}`, controlPlane: platform.controlPlaneUrl, controlPlanePid: platform.controlPlanePid, prometheus: platform.prometheusUrl ?? null }) + '\n');
     });
 }
