@@ -4,7 +4,7 @@
 // the platform rewrites as proxies start, restart and stop, labelled as Kubernetes service
 // discovery (with Istio's relabelling) would label them: namespace, pod, app, version.
 
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Child } from './child.ts';
 
@@ -100,6 +100,25 @@ export class PrometheusServer {
     this.#targetsPath = join(opts.dir, 'targets', 'proxies.json');
   }
 
+  get #pidFile(): string {
+    return join(this.opts.dir, 'prometheus.pid');
+  }
+
+  /**
+   * A Prometheus left by a platform that died where the kernel could not stop it with us (no
+   * setpriv): it would hold the port and the data directory. It is ours if its command line
+   * names our config file.
+   */
+  #killLeftover(): void {
+    try {
+      const pid = Number(readFileSync(this.#pidFile, 'utf8').trim());
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (pid > 0 && cmdline.includes(`--config.file=${join(this.opts.dir, 'prometheus.yml')}`)) process.kill(pid, 'SIGKILL');
+    } catch {
+      /* no file, no such process, or no /proc: nothing to do */
+    }
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.opts.port}`;
   }
@@ -112,6 +131,7 @@ export class PrometheusServer {
   async start(timeoutMs = 20_000): Promise<void> {
     const { dir } = this.opts;
     mkdirSync(join(dir, 'targets'), { recursive: true });
+    this.#killLeftover();
     // Every `up` is a fresh mesh (new pods, fresh config), so its metrics start fresh too: series
     // of the last run's pods would otherwise linger in queries for Prometheus' 5-minute lookback.
     rmSync(join(dir, 'data'), { recursive: true, force: true });
@@ -132,6 +152,7 @@ export class PrometheusServer {
       logFile: this.opts.logFile,
     });
     this.#child = child;
+    if (child.pid !== undefined) writeFileSync(this.#pidFile, `${child.pid}\n`);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!child.running) throw new Error(`prometheus exited (code ${child.exitCode}) before it was ready (log: ${this.opts.logFile})`);
@@ -159,5 +180,6 @@ export class PrometheusServer {
   async stop(): Promise<void> {
     // Prometheus flushes its head block on SIGTERM; give it a moment before SIGKILL.
     await this.#child?.stop(5000);
+    rmSync(this.#pidFile, { force: true });
   }
 }
