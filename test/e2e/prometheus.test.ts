@@ -100,12 +100,12 @@ describe('Prometheus with the mesh', { timeout: 60_000, skip: installed ? false 
   test('stopping the mesh stops Prometheus too', async () => {
     const pids = pidsWithEnv('ISTHMUS_HOME', mesh.home);
     assert.ok(pids.length > 0);
-    assert.equal(await mesh.down(), 0);
+    assert.equal(await mesh.down(), 0, mesh.output.slice(-2000));
     const deadline = Date.now() + 10_000;
     while (pidsWithEnv('ISTHMUS_HOME', mesh.home).length > 0) {
       assert.ok(Date.now() < deadline, `still running: ${pidsWithEnv('ISTHMUS_HOME', mesh.home).join(' ')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    await assert.rejects(fetch(`${prom}/-/ready`, { signal: AbortSignal.timeout(2000) }));
+    await assert.rejects(fetch(`${prom}/-/ready`, { signal: AbortSignal.timeout(2000) }), 'Prometheus still answers');
   });
 });
